@@ -1,0 +1,84 @@
+import type http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAgentGateway, createChangeFeed, startNodeMonitor } from "@berth/control";
+import { createDb, runMigrations } from "@berth/db";
+import type { Logger } from "pino";
+import { createHttpServer, type PageHandler } from "./http.ts";
+import type { ControlPlane } from "./trpc/init.ts";
+
+export interface ControlPlaneOptions {
+  databaseUrl: string;
+  log: Logger;
+  version: string;
+  port: number;
+  host: string;
+  hostTtlMs: number;
+  heartbeatIntervalMs: number;
+  secureCookies?: boolean;
+  pages?: PageHandler;
+  /** Defaults to the TTL: how long after start before silent hosts are marked down. */
+  startupGraceMs?: number;
+}
+
+export interface RunningControlPlane {
+  cp: ControlPlane;
+  server: http.Server;
+  /** e.g. http://127.0.0.1:3000 */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything the control plane runs, wired together: database (migrated),
+ * change feed, agent gateway, node monitor and the HTTP server. Used by the
+ * real entry point (with Next.js pages) and by tests (without).
+ */
+export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const database = createDb(o.databaseUrl);
+  await runMigrations(database.db);
+  const feed = await createChangeFeed(database.pool, o.log);
+  const gateway = createAgentGateway({
+    db: database.db,
+    feed,
+    log: o.log,
+    config: { heartbeatIntervalMs: o.heartbeatIntervalMs, hostTtlMs: o.hostTtlMs, serverVersion: o.version },
+  });
+  const monitor = startNodeMonitor({
+    db: database.db,
+    feed,
+    log: o.log,
+    hostTtlMs: o.hostTtlMs,
+    startupGraceMs: o.startupGraceMs,
+  });
+  const cp: ControlPlane = {
+    database,
+    feed,
+    gateway,
+    version: o.version,
+    secureCookies: o.secureCookies ?? false,
+  };
+  const server = createHttpServer({ cp, log: o.log, pages: o.pages });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shownHost = o.host === "0.0.0.0" || o.host === "::" ? "127.0.0.1" : o.host;
+  let stopping: Promise<void> | null = null;
+  return {
+    cp,
+    server,
+    url: `http://${shownHost}:${addr.port}`,
+    stop() {
+      stopping ??= (async () => {
+        gateway.closeAll();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await monitor.stop();
+        await feed.close();
+        await database.close();
+      })();
+      return stopping;
+    },
+  };
+}

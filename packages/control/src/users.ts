@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import { type Db, newId, type Role, schema } from "@berth/db";
+import { BerthError } from "@berth/protocol";
+import { asc, count, eq } from "drizzle-orm";
+import { type Actor, recordAudit } from "./events.ts";
+import { checkPasswordStrength, hashPassword } from "./passwords.ts";
+
+export const DEFAULT_TEAM = "default";
+const USERNAME = /^[a-z][a-z0-9._-]{1,62}$/;
+
+async function defaultTeamId(db: Db): Promise<string> {
+  const [team] = await db
+    .select({ id: schema.teams.id })
+    .from(schema.teams)
+    .where(eq(schema.teams.name, DEFAULT_TEAM));
+  if (team) return team.id;
+  const id = newId("team");
+  await db.insert(schema.teams).values({ id, name: DEFAULT_TEAM }).onConflictDoNothing();
+  const [again] = await db
+    .select({ id: schema.teams.id })
+    .from(schema.teams)
+    .where(eq(schema.teams.name, DEFAULT_TEAM));
+  return again!.id;
+}
+
+export async function createUser(
+  db: Db,
+  actor: Actor,
+  input: { username: string; password: string; role: Role; displayName?: string },
+) {
+  if (!USERNAME.test(input.username)) {
+    throw new BerthError(
+      "InvalidArgument",
+      "a username is 2–63 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter",
+    );
+  }
+  checkPasswordStrength(input.password);
+  const passwordHash = await hashPassword(input.password);
+  const teamId = await defaultTeamId(db);
+  const id = newId("user");
+  await db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(schema.users)
+      .values({ id, username: input.username, displayName: input.displayName ?? "" })
+      .onConflictDoNothing()
+      .returning({ id: schema.users.id });
+    if (inserted.length === 0) throw new BerthError("Conflict", `user ${input.username} already exists`);
+    await tx.insert(schema.userPasswords).values({ userId: id, passwordHash });
+    await tx.insert(schema.memberships).values({ teamId, userId: id, role: input.role });
+    await recordAudit(tx, actor, {
+      action: "user.create",
+      targetType: "user",
+      targetId: id,
+      data: { role: input.role },
+    });
+  });
+  return { id, username: input.username, role: input.role };
+}
+
+export async function countUsers(db: Db): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(schema.users);
+  return row?.n ?? 0;
+}
+
+/**
+ * On first start there are no users: create `admin` (owner of the default
+ * team). The password is the one given (BERTH_ADMIN_PASSWORD) or a generated
+ * one, returned so the caller can print it once. Returns null when users exist.
+ */
+export async function ensureFirstAdmin(
+  db: Db,
+  password?: string,
+): Promise<{ username: string; password: string; generated: boolean } | null> {
+  if ((await countUsers(db)) > 0) return null;
+  const generated = !password;
+  const pw = password ?? randomBytes(15).toString("base64url");
+  try {
+    await createUser(
+      db,
+      { userId: null, name: "system" },
+      { username: "admin", password: pw, role: "owner" },
+    );
+  } catch (err) {
+    // Another replica created it first.
+    if (err instanceof BerthError && err.code === "Conflict") return null;
+    throw err;
+  }
+  return { username: "admin", password: pw, generated };
+}
+
+export async function listUsers(db: Db) {
+  return db
+    .select({
+      id: schema.users.id,
+      username: schema.users.username,
+      displayName: schema.users.displayName,
+      role: schema.memberships.role,
+      createdAt: schema.users.createdAt,
+      disabledAt: schema.users.disabledAt,
+    })
+    .from(schema.users)
+    .leftJoin(schema.memberships, eq(schema.memberships.userId, schema.users.id))
+    .orderBy(asc(schema.users.username));
+}

@@ -1,0 +1,10 @@
+export { auditEntries, events } from "./events.ts";
+export {
+  HOST_STATES,
+  type HostState,
+  hostCredentials,
+  hosts,
+  joinTokens,
+  type StoredHostFacts,
+} from "./hosts.ts";
+export { apiTokens, memberships, ROLES, type Role, sessions, teams, userPasswords, users } from "./users.ts";

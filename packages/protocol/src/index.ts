@@ -1,0 +1,28 @@
+export { BerthError, ERROR_CODES, type ErrorCode, EXIT_CODES, isBerthError } from "./errors.ts";
+export { type CgroupMode, cgroupModeSchema, type HostFacts, hostFactsSchema } from "./facts.ts";
+export { encodeFrame, type FrameResult, parseFrame } from "./frames.ts";
+export {
+  AGENT_PATH,
+  type AgentMessage,
+  agentMessageSchema,
+  CLOSE_CODES,
+  type DesiredTask,
+  desiredTaskSchema,
+  type ErrorFrame,
+  errorFrameSchema,
+  type Heartbeat,
+  type Hello,
+  heartbeatSchema,
+  helloSchema,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+  serverMessageSchema,
+  type TaskStatus,
+  type Tasks,
+  taskStateSchema,
+  taskStatusSchema,
+  tasksSchema,
+  type Welcome,
+  welcomeSchema,
+} from "./messages.ts";
