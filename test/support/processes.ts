@@ -26,7 +26,10 @@ export interface Child {
 
 /** Start a process whose stdout and stderr are kept for failure messages. */
 export function start(args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   proc.stdout?.on("data", (d) => (out += d));
   proc.stderr?.on("data", (d) => (out += d));
