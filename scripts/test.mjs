@@ -21,6 +21,6 @@ ensureDebianPackages(
   "the test suite (the agent's runtime, the dashboard tests' browser)",
 );
 say("building, linting and type-checking (turbo, cached) …");
-turbo(["run", "build", "lint", "lint-root", "typecheck", "--output-logs=errors-only"]);
+turbo(["run", "build", "lint", "lint-root", "typecheck", "typecheck-root", "--output-logs=errors-only"]);
 say("running the tests …");
 run(path.join(ROOT, "node_modules", ".bin", "vitest"), ["run", ...process.argv.slice(2)]);

@@ -5,13 +5,6 @@ import { createDb, runMigrations } from "@berth/db";
 import { startEmbeddedPostgres } from "@berth/db/embedded";
 import type { TestProject } from "vitest/node";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** A migrated database shared by the tests of a run (each test uses its own ids). */
-    databaseUrl: string;
-  }
-}
-
 /**
  * One real Postgres for the whole run: DATABASE_URL when it is set (CI may
  * point at Debian's Postgres), otherwise the embedded one in a temp dir.

@@ -29,6 +29,7 @@ export {
   type Principal,
   resolveApiToken,
   resolveSession,
+  revokeApiToken,
   SESSION_TTL_MS,
 } from "./sessions.ts";
 export { countUsers, createUser, DEFAULT_TEAM, ensureFirstAdmin, listUsers } from "./users.ts";

@@ -155,3 +155,27 @@ export async function listApiTokens(db: Db, principal: Principal) {
     .where(eq(t.userId, principal.userId))
     .orderBy(desc(t.createdAt));
 }
+
+/**
+ * Revoke one of the caller's own API tokens, by id or by the token itself
+ * (what `berth logout` does with the token it holds).
+ */
+export async function revokeApiToken(db: Db, principal: Principal, which: { id?: string; token?: string }) {
+  const t = schema.apiTokens;
+  const match = which.id ? eq(t.id, which.id) : which.token ? eq(t.tokenHash, hashSecret(which.token)) : null;
+  if (!match) throw new BerthError("InvalidArgument", "name the token to revoke");
+  await db.transaction(async (tx) => {
+    const rows = await tx
+      .update(t)
+      .set({ revokedAt: new Date() })
+      .where(and(match, eq(t.userId, principal.userId), isNull(t.revokedAt)))
+      .returning({ id: t.id });
+    const row = rows[0];
+    if (!row) throw new BerthError("NotFound", "no such active API token of yours");
+    await recordAudit(tx, actorOf(principal), {
+      action: "api-token.revoke",
+      targetType: "api-token",
+      targetId: row.id,
+    });
+  });
+}

@@ -39,6 +39,7 @@ async function createContext(
     cp,
     principal,
     sessionToken,
+    bearerToken: bearer,
     clientIp: clientAddress(req),
     setCookie: (value) => res.appendHeader("Set-Cookie", value),
   };

@@ -1,6 +1,6 @@
 import type { AgentGateway, ChangeFeed, Principal } from "@berth/control";
 import type { Database } from "@berth/db";
-import { type ErrorCode, isBerthError } from "@berth/protocol";
+import { BerthError, type ErrorCode, isBerthError } from "@berth/protocol";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 
@@ -17,6 +17,8 @@ export interface Context {
   cp: ControlPlane;
   principal: Principal | null;
   sessionToken: string | null;
+  /** The API token of this request, when it came with one. */
+  bearerToken: string | null;
   setCookie(value: string): void;
   clientIp: string | null;
 }
@@ -58,7 +60,13 @@ export const router = t.router;
 export const publicProcedure = t.procedure.use(berthErrors);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "log in first" });
+  if (!ctx.principal) {
+    throw new TRPCError({
+      code: "UNAUTHORIZED",
+      message: "log in first",
+      cause: new BerthError("Unauthenticated", "log in first"),
+    });
+  }
   return next({ ctx: { ...ctx, principal: ctx.principal } });
 });
 

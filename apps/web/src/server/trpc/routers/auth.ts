@@ -5,6 +5,7 @@ import {
   login,
   loginForToken,
   logout,
+  revokeApiToken,
   SESSION_TTL_MS,
 } from "@berth/control";
 import { z } from "zod";
@@ -53,6 +54,17 @@ export const authRouter = router({
         ttlMs: input.ttlHours ? input.ttlHours * 3600_000 : null,
       }),
     ),
+  /** Revoke one of your tokens by id, or, with no id, the token this request came with. */
+  revokeToken: authedProcedure
+    .input(z.object({ id: z.string().min(1).max(100).optional() }).default({}))
+    .mutation(async ({ ctx, input }) => {
+      await revokeApiToken(
+        ctx.cp.database.db,
+        ctx.principal,
+        input.id ? { id: input.id } : { token: ctx.bearerToken ?? "" },
+      );
+      return { ok: true };
+    }),
   tokens: authedProcedure.query(({ ctx }) => listApiTokens(ctx.cp.database.db, ctx.principal)),
   whoami: authedProcedure.query(({ ctx }) => ({ ...actorOf(ctx.principal), role: ctx.principal.role })),
 });

@@ -1,0 +1,49 @@
+import type { Command } from "commander";
+import type { CliEnv } from "../env.ts";
+import type { Api, Target } from "../lib/api.ts";
+import { type Config, readConfig } from "../lib/config.ts";
+import { parseFlag } from "../lib/errors.ts";
+import type { CliIo, OutputFormat } from "../lib/io.ts";
+import { normaliseServerUrl } from "../lib/server-url.ts";
+import { resolveTarget } from "../lib/session.ts";
+
+/** Everything a command touches outside its arguments; tests replace any of it. */
+export interface Deps {
+  io: CliIo;
+  loadEnv(): CliEnv;
+  now(): number;
+  hostname(): string;
+  createApi(target: Target): Api;
+}
+
+/** The options every command accepts (they are defined once, on the program). */
+export interface GlobalFlags {
+  /** Normalised --server, when given. */
+  server: string | undefined;
+  output: OutputFormat;
+}
+
+export function globalFlags(cmd: Command): GlobalFlags {
+  const opts = cmd.optsWithGlobals<{ server?: string; output?: OutputFormat }>();
+  return {
+    server: opts.server === undefined ? undefined : parseFlag("--server", opts.server, normaliseServerUrl),
+    output: opts.output ?? "text",
+  };
+}
+
+export interface Session {
+  flags: GlobalFlags;
+  env: CliEnv;
+  config: Config;
+  target: Target;
+  api: Api;
+}
+
+/** Flags, environment and stored login, resolved into a server, a token and a client. */
+export async function openSession(deps: Deps, cmd: Command): Promise<Session> {
+  const flags = globalFlags(cmd);
+  const env = deps.loadEnv();
+  const config = await readConfig(env.configPath);
+  const target = resolveTarget(flags.server, env, config);
+  return { flags, env, config, target, api: deps.createApi(target) };
+}
