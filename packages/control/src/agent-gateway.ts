@@ -174,7 +174,11 @@ export function createAgentGateway(deps: {
       onClose() {
         closed = true;
         clearTimeout(helloTimer);
-        if (hostId && connected.get(hostId) === socket) connected.delete(hostId);
+        if (hostId && connected.get(hostId) === socket) {
+          connected.delete(hostId);
+          // The dashboard shows who is connected: tell it at once, not at the TTL.
+          feed.publish({ topic: "hosts", id: hostId }).catch((err) => log.debug({ err }, "publish failed"));
+        }
       },
       idle: () => queue,
     };
