@@ -33,17 +33,22 @@ turbo([
 
 const home = path.resolve(process.env.BERTH_HOME ?? path.join(ROOT, ".berth"));
 const port = process.env.PORT ?? "3000";
+// Children get their own process group: Ctrl-C reaches only this script, which
+// stops the agent and then the control plane, which stops its Postgres last.
 const server = spawn(process.execPath, [path.join(ROOT, "apps/web/dist/server.js")], {
   stdio: ["ignore", "inherit", "inherit"],
+  detached: true,
   env: { ...process.env, BERTH_HOME: home, PORT: port, BERTH_LOCAL_AGENT: "1" },
 });
 let agent = null;
 let stopping = false;
 
 const stop = (signal) => {
+  if (stopping) return;
   stopping = true;
-  agent?.kill(signal);
-  server.kill(signal);
+  say("stopping …");
+  agent?.kill("SIGTERM");
+  server.kill(signal === "SIGINT" ? "SIGTERM" : signal);
 };
 process.on("SIGINT", () => stop("SIGINT"));
 process.on("SIGTERM", () => stop("SIGTERM"));
@@ -81,7 +86,7 @@ if (!existsSync(path.join(stateDir, "credential.json"))) {
   if (!existsSync(tokenFile)) fail(`no join token for the local agent in ${tokenFile}`);
   args.push("--join-token", readFileSync(tokenFile, "utf8").trim());
 }
-agent = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
+agent = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], detached: true });
 agent.on("exit", (code, signal) => {
   if (!stopping)
     say(`the local agent stopped (${signal ?? `exit code ${code}`}); the control plane keeps running`);

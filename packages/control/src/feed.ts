@@ -37,8 +37,11 @@ export async function createChangeFeed(pool: pg.Pool, log: Logger): Promise<Chan
     }
     for (const listener of listeners) listener(change);
   });
-  client.on("error", (err) => {
-    if (!closed) log.error({ err }, "change feed connection failed");
+  client.on("error", (err: Error & { code?: string }) => {
+    if (closed) return;
+    // 57P01: the server is shutting down (as on Ctrl-C with the embedded Postgres).
+    if (err.code === "57P01") log.info("Postgres is shutting down; the change feed stops");
+    else log.error({ err }, "change feed connection failed");
   });
   await client.query(`listen ${CHANNEL}`);
   return {
@@ -54,8 +57,10 @@ export async function createChangeFeed(pool: pg.Pool, log: Logger): Promise<Chan
       listeners.clear();
       try {
         await client.query(`unlisten ${CHANNEL}`);
-      } finally {
         client.release();
+      } catch (err) {
+        // The server may already be gone (Ctrl-C reaches an embedded Postgres too): drop the client.
+        client.release(err instanceof Error ? err : true);
       }
     },
   };

@@ -70,13 +70,19 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     server,
     url: `http://${shownHost}:${addr.port}`,
     stop() {
+      // Each step runs even if an earlier one failed (on Ctrl-C the embedded
+      // Postgres receives the signal too and may already be gone).
+      const step = (name: string, fn: () => unknown) =>
+        Promise.resolve()
+          .then(fn)
+          .catch((err) => o.log.debug({ err, step: name }, "shutdown step failed"));
       stopping ??= (async () => {
         gateway.closeAll();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await monitor.stop();
-        await feed.close();
-        await database.close();
+        await step("node monitor", () => monitor.stop());
+        await step("change feed", () => feed.close());
+        await step("database", () => database.close());
       })();
       return stopping;
     },

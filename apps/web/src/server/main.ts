@@ -70,7 +70,7 @@ async function main() {
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
     await running.stop();
-    await stopPostgres?.();
+    await stopPostgres?.().catch((err: unknown) => log.debug({ err }, "stopping Postgres failed"));
     process.exit(0);
   };
   process.once("SIGINT", () => void shutdown("SIGINT"));
