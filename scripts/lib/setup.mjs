@@ -83,7 +83,9 @@ export function ensureDebianPackages(names, why) {
 export const AGENT_PACKAGES = ["runc", "conmon", "containernetworking-plugins", "iptables"];
 
 export function turbo(args) {
-  run(path.join(ROOT, "node_modules", ".bin", "turbo"), args);
+  // No telemetry from Next.js or Turborepo: these machines reach only package registries.
+  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1" };
+  run(path.join(ROOT, "node_modules", ".bin", "turbo"), args, { env });
 }
 
 export function readJson(file) {
