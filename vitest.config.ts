@@ -33,6 +33,16 @@ export default defineConfig({
         },
       },
       {
+        // Real containers: needs root, runc, conmon and the CNI plugins.
+        test: {
+          name: "root",
+          include: ["agents/*/src/**/*.root.test.ts", "test/root/**/*.root.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.e2e.test.ts"],

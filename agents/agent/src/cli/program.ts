@@ -2,6 +2,9 @@ import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_STATE_DIR } from "../env.ts";
 import { LOG_LEVELS } from "../logger.ts";
 import { AGENT_VERSION } from "../version.ts";
+import { registerContainerCommands } from "./containers/containers.ts";
+import { registerImageCommands } from "./containers/images.ts";
+import { registerRun } from "./containers/run.ts";
 import { type DaemonFlags, daemonCommand } from "./daemon.ts";
 import { type FactsFormat, factsCommand } from "./facts.ts";
 import { type CliIo, errorLine, exitCodeFor, processIo } from "./io.ts";
@@ -36,6 +39,9 @@ export function buildProgram(io: CliIo): Command {
     )
     .addOption(new Option("--log-level <level>", "log level (default info)").choices(LOG_LEVELS))
     .addHelpText("after", EXAMPLES)
+    // Options after a command belong to it (so `run IMAGE ls -la` passes -la to ls):
+    // global options such as --state-dir go before the command, as with docker.
+    .enablePositionalOptions()
     .showSuggestionAfterError()
     .showHelpAfterError("(run berth-agent --help for usage)")
     .exitOverride()
@@ -48,6 +54,10 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option("--output <format>", "output format").choices(["json", "text"]).default("text"))
     .action(async (flags: { output: FactsFormat }) => factsCommand(flags.output, io));
 
+  registerRun(program, io);
+  registerContainerCommands(program, io);
+  registerImageCommands(program, io);
+
   // Subcommands inherit exitOverride, output and error-help settings from the program.
   return program;
 }
@@ -56,7 +66,8 @@ export function buildProgram(io: CliIo): Command {
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   try {
     await buildProgram(io).parseAsync([...argv]);
-    return 0;
+    // Commands that pass on a container's exit code set process.exitCode.
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     // Commander has already printed help, the version or its own usage error.
     if (err instanceof CommanderError) return err.exitCode;

@@ -1,0 +1,49 @@
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { loadEnv } from "../../env.ts";
+import { createImageStore, type ImageStore } from "../../images/index.ts";
+import { createLogger, type LogLevel } from "../../logger.ts";
+import { createNetworkManager } from "../../network/index.ts";
+import { createRuncRuntime, type RuncRuntime } from "../../runtime/runc/runtime.ts";
+import { createVolumeStore, type VolumeStore } from "../../volumes/index.ts";
+
+export interface LocalEngine {
+  stateDir: string;
+  runtime: RuncRuntime;
+  images: ImageStore;
+  volumes: VolumeStore;
+}
+
+/** The agent's own executable, which conmon runs when a container exits. */
+function selfCommand(): string[] {
+  return [process.execPath, fileURLToPath(import.meta.url)];
+}
+
+/**
+ * The single-host engine behind `berth-agent run|ps|…`: the same runtime the
+ * daemon uses, working directly on the state directory, so these commands
+ * need no control plane and no running daemon.
+ */
+export function openEngine(cmd: Command, overrides: { exitCommand?: string[] } = {}): LocalEngine {
+  const flags = cmd.optsWithGlobals<{ stateDir?: string; logLevel?: LogLevel }>();
+  const env = loadEnv();
+  const stateDir = flags.stateDir || env.BERTH_AGENT_STATE_DIR;
+  const log = createLogger(flags.logLevel ?? (env.BERTH_LOG_LEVEL === "info" ? "warn" : env.BERTH_LOG_LEVEL));
+  const images = createImageStore(stateDir);
+  const volumes = createVolumeStore(stateDir);
+  const exitCommand = overrides.exitCommand ?? [
+    ...selfCommand(),
+    "--state-dir",
+    stateDir,
+    "container-exited",
+  ];
+  const runtime = createRuncRuntime({
+    stateDir,
+    log,
+    images,
+    volumes,
+    network: createNetworkManager({ stateDir, log }),
+    exitCommand,
+  });
+  return { stateDir, runtime, images, volumes };
+}

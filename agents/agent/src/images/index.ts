@@ -1,0 +1,20 @@
+/** The local image store (imported root filesystems for now) and container root filesystems. */
+export { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
+export {
+  DEFAULT_TAG,
+  digestHex,
+  type ImageRef,
+  MIN_DIGEST_PREFIX,
+  normalizeName,
+  parseImageRef,
+} from "./reference.ts";
+export { isMounted, type MountRootfsInput, mountRootfs, overlayOptions, unmountRootfs } from "./rootfs.ts";
+export {
+  createImageStore,
+  DEFAULT_IMAGE_PATH,
+  type ImageStore,
+  type ImportOptions,
+  type RemoveOptions,
+  type RemoveResult,
+} from "./store.ts";
+export type { ImageConfig, ImageRecord, ResolvedImage } from "./types.ts";

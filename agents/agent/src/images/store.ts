@@ -1,0 +1,266 @@
+import { createHash } from "node:crypto";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { BerthError } from "@berth/protocol";
+import { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
+import { type IngestedLayer, ingestDirectory, ingestTarball, unpackLayer } from "./layers.ts";
+import { digestHex, normalizeName, parseImageRef } from "./reference.ts";
+import type { ImageConfig, ImageRecord, ResolvedImage } from "./types.ts";
+
+export const DEFAULT_IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface ImportOptions {
+  /** The reference to give the image ("busybox" is stored as "busybox:latest"). */
+  name: string;
+  /** Default ["/bin/sh"]. */
+  cmd?: string[];
+  entrypoint?: string[];
+  /** Added to PATH's default. */
+  env?: Record<string, string>;
+  workdir?: string;
+  user?: string;
+}
+
+export interface RemoveOptions {
+  /** True when a container uses the image (by digest); such an image is never deleted. */
+  inUse: (digest: string) => boolean | Promise<boolean>;
+}
+
+export interface RemoveResult {
+  untagged: string[];
+  /** The digest of the deleted image, or null when only a name was removed. */
+  deleted: string | null;
+}
+
+export interface ImageStore {
+  /** <stateDir>/images */
+  readonly root: string;
+  importDirectory(dir: string, options: ImportOptions): Promise<ImageRecord>;
+  importTarball(file: string, options: ImportOptions): Promise<ImageRecord>;
+  resolve(ref: string): Promise<ResolvedImage>;
+  inspect(ref: string): Promise<ImageRecord>;
+  list(): Promise<ImageRecord[]>;
+  tag(ref: string, newName: string): Promise<ImageRecord>;
+  remove(ref: string, options: RemoveOptions): Promise<RemoveResult>;
+}
+
+type Names = Record<string, string>;
+
+function importConfig(options: ImportOptions): ImageConfig {
+  const env = [`PATH=${DEFAULT_IMAGE_PATH}`];
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (key === "" || key.includes("="))
+      throw new BerthError("InvalidArgument", `bad environment name "${key}"`);
+    const at = env.findIndex((e) => e.startsWith(`${key}=`));
+    if (at === -1) env.push(`${key}=${value}`);
+    else env[at] = `${key}=${value}`;
+  }
+  return {
+    env,
+    cmd: options.cmd ?? ["/bin/sh"],
+    entrypoint: options.entrypoint ?? null,
+    workdir: options.workdir ?? null,
+    user: options.user ?? null,
+  };
+}
+
+/** An image's digest: sha256 of its layers and config, so the same import twice is the same image. */
+function imageDigest(layers: string[], config: ImageConfig): string {
+  return `sha256:${createHash("sha256").update(JSON.stringify({ layers, config })).digest("hex")}`;
+}
+
+/**
+ * The local image store under `<stateDir>/images`: layers unpacked once in
+ * layers/sha256/<hex>, image records in by-digest/<hex>.json, and
+ * names.json mapping "name:tag" to a digest. Writers take a lock file.
+ */
+export function createImageStore(stateDir: string): ImageStore {
+  const root = path.join(stateDir, "images");
+  const dirs = {
+    layers: path.join(root, "layers", "sha256"),
+    records: path.join(root, "by-digest"),
+    temp: path.join(root, "tmp"),
+  };
+  const namesFile = path.join(root, "names.json");
+  const lockFile = path.join(root, "lock");
+  const layerDir = (digest: string) => path.join(dirs.layers, digestHex(digest));
+  const recordFile = (digest: string) => path.join(dirs.records, `${digestHex(digest)}.json`);
+
+  const ensureDirs = () => Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
+  const readNames = () => readJson<Names>(namesFile, {});
+  const readRecord = (digest: string) => readJson<ImageRecord | null>(recordFile(digest), null);
+  const namesOf = (names: Names, digest: string) =>
+    Object.keys(names)
+      .filter((n) => names[n] === digest)
+      .sort();
+
+  async function allRecords(): Promise<ImageRecord[]> {
+    const files = await readdir(dirs.records).catch(() => [] as string[]);
+    const records = await Promise.all(
+      files.filter((f) => /^[a-f0-9]{64}\.json$/.test(f)).map((f) => readRecord(`sha256:${f.slice(0, 64)}`)),
+    );
+    return records.filter((r): r is ImageRecord => r !== null);
+  }
+
+  /** The digest `ref` denotes, or NotFound. */
+  async function findDigest(ref: string, names: Names): Promise<string> {
+    for (const candidate of parseImageRef(ref)) {
+      if (candidate.kind === "name") {
+        if (names[candidate.name]) return names[candidate.name]!;
+        continue;
+      }
+      const matches = (await allRecords()).filter((r) => digestHex(r.digest).startsWith(candidate.hex));
+      if (matches.length > 1) {
+        throw new BerthError(
+          "InvalidArgument",
+          `"${ref}" matches ${matches.length} images; give more digits`,
+        );
+      }
+      if (matches[0]) return matches[0].digest;
+    }
+    throw new BerthError(
+      "NotFound",
+      `no image "${ref}" in the local store; import it first (berth-agent import)`,
+    );
+  }
+
+  async function loadRecord(ref: string, names: Names): Promise<ImageRecord> {
+    const digest = await findDigest(ref, names);
+    const record = await readRecord(digest);
+    if (!record)
+      throw new BerthError("NotFound", `image ${digest} has a name but no record; import it again`);
+    return { ...record, names: namesOf(names, digest) };
+  }
+
+  /** Rewrite a record's name list from names.json (which is the truth for lookups). */
+  async function syncRecordNames(names: Names, digest: string): Promise<void> {
+    const record = await readRecord(digest);
+    if (record)
+      await writeFileAtomic(recordFile(digest), JSON.stringify({ ...record, names: namesOf(names, digest) }));
+  }
+
+  /** Point `name` at `digest`, keeping the name lists of both records in step (under the lock). */
+  async function setName(names: Names, name: string, digest: string): Promise<void> {
+    const previous = names[name];
+    names[name] = digest;
+    if (previous && previous !== digest) await syncRecordNames(names, previous);
+    await syncRecordNames(names, digest);
+  }
+
+  async function commit(layer: IngestedLayer, options: ImportOptions): Promise<ImageRecord> {
+    const name = normalizeName(options.name);
+    const layerDigest = `sha256:${layer.hex}`;
+    const config = importConfig(options);
+    const digest = imageDigest([layerDigest], config);
+    await unpackLayer(layer, layerDir(layerDigest), dirs.temp);
+    return withLockFile(lockFile, async () => {
+      await unpackLayer(layer, layerDir(layerDigest), dirs.temp); // a concurrent remove may have taken it
+      const names = await readNames();
+      const existing = await readRecord(digest);
+      const record: ImageRecord = existing ?? {
+        digest,
+        names: [],
+        layers: [layerDigest],
+        config,
+        createdAt: new Date().toISOString(),
+        size: layer.size,
+      };
+      await writeFileAtomic(recordFile(digest), JSON.stringify(record));
+      await setName(names, name, digest);
+      await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
+      return { ...record, names: namesOf(names, digest) };
+    });
+  }
+
+  async function importWith(
+    ingest: (source: string, temp: string) => Promise<IngestedLayer>,
+    source: string,
+    options: ImportOptions,
+  ): Promise<ImageRecord> {
+    normalizeName(options.name);
+    await ensureDirs();
+    const layer = await ingest(source, dirs.temp);
+    try {
+      return await commit(layer, options);
+    } finally {
+      await rm(layer.tarFile, { force: true });
+    }
+  }
+
+  /** Delete an unused image and the layers no other image shares (under the lock). */
+  async function deleteImage(record: ImageRecord, names: Names): Promise<string[]> {
+    const untagged = namesOf(names, record.digest);
+    for (const name of untagged) delete names[name];
+    await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
+    await rm(recordFile(record.digest), { force: true });
+    const stillUsed = new Set((await allRecords()).flatMap((r) => r.layers));
+    for (const layer of record.layers.filter((l) => !stillUsed.has(l))) {
+      const doomed = path.join(dirs.temp, `deleted-${digestHex(layer)}-${Date.now()}`);
+      await rename(layerDir(layer), doomed).catch(() => {});
+      await rm(doomed, { recursive: true, force: true });
+    }
+    return untagged;
+  }
+
+  return {
+    root,
+    importDirectory: (dir, options) => importWith(ingestDirectory, dir, options),
+    importTarball: (file, options) => importWith(ingestTarball, file, options),
+
+    async resolve(ref) {
+      const record = await loadRecord(ref, await readNames());
+      return {
+        digest: record.digest,
+        names: record.names,
+        layerDirs: record.layers.map(layerDir),
+        config: record.config,
+      };
+    },
+
+    async inspect(ref) {
+      return loadRecord(ref, await readNames());
+    },
+
+    async list() {
+      const names = await readNames();
+      const records = await allRecords();
+      return records
+        .map((r) => ({ ...r, names: namesOf(names, r.digest) }))
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.digest.localeCompare(b.digest));
+    },
+
+    async tag(ref, newName) {
+      const name = normalizeName(newName);
+      await ensureDirs();
+      return withLockFile(lockFile, async () => {
+        const names = await readNames();
+        const record = await loadRecord(ref, names);
+        await setName(names, name, record.digest);
+        await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
+        return { ...record, names: namesOf(names, record.digest) };
+      });
+    },
+
+    async remove(ref, options) {
+      await ensureDirs();
+      return withLockFile(lockFile, async () => {
+        const names = await readNames();
+        const record = await loadRecord(ref, names);
+        const byName = parseImageRef(ref).find((c) => c.kind === "name" && names[c.name] === record.digest);
+        if (byName?.kind === "name" && record.names.length > 1) {
+          delete names[byName.name];
+          await syncRecordNames(names, record.digest);
+          await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
+          return { untagged: [byName.name], deleted: null };
+        }
+        if (await options.inUse(record.digest)) {
+          throw new BerthError(
+            "FailedPrecondition",
+            `image ${ref} (${record.digest.slice(0, 19)}) is used by a container; remove the container first`,
+          );
+        }
+        return { untagged: await deleteImage(record, names), deleted: record.digest };
+      });
+    },
+  };
+}

@@ -1,0 +1,410 @@
+import { randomBytes } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import { BerthError } from "@berth/protocol";
+import type { Logger } from "pino";
+import { unmountRootfs } from "../../images/rootfs.ts";
+import type { ImageStore } from "../../images/store.ts";
+import type { NetworkManager } from "../../network/index.ts";
+import type { VolumeStore } from "../../volumes/store.ts";
+import { readContainerStats } from "../cgroups/stats.ts";
+import { readLogs } from "../logs/read.ts";
+import { removeLogFiles } from "../logs/rotate.ts";
+import { nextBackoffAttempt, restartDelayMs, shouldRestart } from "../restart/policy.ts";
+import { cgroupsPathFor } from "../spec/index.ts";
+import { transition } from "../state.ts";
+import { type ContainerRecord, type ContainerStore, createContainerStore, generateName } from "../store.ts";
+import type { ContainerConfig, ContainerInfo, ContainerRuntime, ContainerStats } from "../types.ts";
+import { clearRunFiles, writeBundle } from "./bundle.ts";
+import { startConmon } from "./conmon.ts";
+import { type ContainerPaths, containerPaths, DEFAULT_RUNC_ROOT, DEFAULT_SOCKET_DIR } from "./paths.ts";
+import { createRunc, spawnExec } from "./runc.ts";
+
+export interface RuncRuntimeOptions {
+  stateDir: string;
+  log: Logger;
+  images: ImageStore;
+  volumes: VolumeStore;
+  network: NetworkManager;
+  /** The program conmon runs when a container exits; the container id is appended. */
+  exitCommand: string[];
+  runcBinary?: string;
+  conmonBinary?: string;
+  runcRoot?: string;
+  socketDir?: string;
+  allowHostBinds?: boolean;
+  /** null disables seccomp; undefined uses Docker's default profile. */
+  seccompProfilePath?: string | null;
+  cgroupParent?: string;
+}
+
+export interface RuncRuntime extends ContainerRuntime {
+  readonly store: ContainerStore;
+  /** What conmon's exit command calls: clean up, then apply the restart policy. */
+  handleExit(id: string): Promise<void>;
+  /** Bring the on-disk records in line with what really runs (after an agent restart). */
+  refresh(id: string): Promise<ContainerRecord>;
+  paths(id: string): ContainerPaths;
+}
+
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+function toInfo(r: ContainerRecord): ContainerInfo {
+  return {
+    id: r.id,
+    name: r.name,
+    image: r.image,
+    imageDigest: r.imageDigest,
+    status: r.status,
+    pid: r.pid,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    exitCode: r.exitCode,
+    oomKilled: r.oomKilled,
+    restartCount: r.restartCount,
+    health: r.health,
+    ipAddress: r.ipAddress,
+    config: r.config,
+  };
+}
+
+function pidAlive(pid: number | null): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readExitCode(file: string): Promise<{ code: number; at: Date } | null> {
+  try {
+    const [text, info] = await Promise.all([readFile(file, "utf8"), stat(file)]);
+    const code = Number.parseInt(text.trim(), 10);
+    return { code: Number.isInteger(code) ? code : 255, at: info.mtime };
+  } catch {
+    return null;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The real container runtime: each container is an OCI bundle run by runc
+ * under its own conmon, so it keeps running when the agent does not. State
+ * lives on disk; any process (daemon, CLI, exit handler) can pick up where
+ * another left off.
+ */
+export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
+  const log = o.log.child({ component: "runtime" });
+  const store = createContainerStore(o.stateDir);
+  const runcBinary = o.runcBinary ?? "/usr/sbin/runc";
+  const runc = createRunc(runcBinary, o.runcRoot ?? DEFAULT_RUNC_ROOT);
+  const paths = (id: string) => containerPaths(store.dir(id), id);
+  const bundleDeps = {
+    images: o.images,
+    volumes: o.volumes,
+    allowHostBinds: o.allowHostBinds ?? true,
+    seccompProfilePath: o.seccompProfilePath,
+  };
+
+  /** After the container's process has gone: release what its run held and record how it ended. */
+  async function reap(id: string): Promise<ContainerRecord> {
+    return store.locked(id, async () => {
+      const record = await store.read(id);
+      if (record.status !== "running") return record;
+      const p = paths(id);
+      const exit = await readExitCode(p.exitFile);
+      if (!exit && pidAlive(record.pid)) return record;
+      const oomKilled = await stat(p.oomFile).then(
+        () => true,
+        () => false,
+      );
+      await runc.delete(id).catch((err) => log.warn({ err, id }, "runc delete failed"));
+      await o.network.detach(id).catch((err) => log.warn({ err, id }, "network detach failed"));
+      await unmountRootfs(p.dir).catch((err) => log.warn({ err, id }, "unmount failed"));
+      return store.update(id, (r) => ({
+        ...r,
+        status: transition(r.name, r.status, "stopped"),
+        exitCode: exit?.code ?? 255,
+        oomKilled,
+        finishedAt: (exit?.at ?? new Date()).toISOString(),
+        pid: null,
+        health: r.config.healthcheck ? "unhealthy" : "none",
+      }));
+    });
+  }
+
+  async function refresh(id: string): Promise<ContainerRecord> {
+    const record = await store.read(id);
+    if (record.status !== "running") return record;
+    const exited = (await readExitCode(paths(id).exitFile)) !== null;
+    return exited || !pidAlive(record.pid) ? reap(id) : record;
+  }
+
+  async function resolve(idOrName: string): Promise<ContainerRecord> {
+    return refresh((await store.resolve(idOrName)).id);
+  }
+
+  async function create(config: ContainerConfig): Promise<ContainerInfo> {
+    const image = await o.images.resolve(config.image);
+    const id = randomBytes(32).toString("hex");
+    const name = config.name || generateName();
+    await store.reserveName(name, id);
+    const record: ContainerRecord = {
+      id,
+      name,
+      config: { ...config, name },
+      image: config.image,
+      imageDigest: image.digest,
+      status: "created",
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      finishedAt: null,
+      exitCode: null,
+      oomKilled: false,
+      restartCount: 0,
+      backoffAttempt: null,
+      stoppedByUser: false,
+      pid: null,
+      ipAddress: null,
+      cgroupsPath: cgroupsPathFor(id, o.cgroupParent),
+      health: "none",
+      error: null,
+    };
+    try {
+      await store.create(record);
+    } catch (err) {
+      await store.releaseName(name, id);
+      throw err;
+    }
+    log.info({ id, name, image: config.image }, "container created");
+    return toInfo(record);
+  }
+
+  async function startById(id: string, restart = false): Promise<ContainerRecord> {
+    return store.locked(id, async () => {
+      const record = await refresh(id);
+      transition(record.name, record.status, "running");
+      const p = paths(id);
+      const hostname = record.config.hostname ?? id.slice(0, 12);
+      await clearRunFiles(p);
+      await runc.delete(id);
+      const attachment = await o.network.attach({
+        containerId: id,
+        mode: record.config.network,
+        ports: record.config.ports,
+        hostname,
+      });
+      try {
+        await writeBundle(record, p, attachment, bundleDeps);
+        const { pid } = await startConmon({
+          conmonBinary: o.conmonBinary ?? "/usr/bin/conmon",
+          runcBinary,
+          runcRoot: runc.root,
+          socketDir: o.socketDir ?? DEFAULT_SOCKET_DIR,
+          id,
+          name: record.name,
+          paths: p,
+          tty: record.config.tty,
+          exitCommand: [...o.exitCommand, id],
+        });
+        await runc.start(id);
+        log.info({ id, name: record.name, pid }, "container started");
+        return store.update(id, (r) => ({
+          ...r,
+          status: "running",
+          pid,
+          startedAt: new Date().toISOString(),
+          finishedAt: null,
+          exitCode: null,
+          oomKilled: false,
+          stoppedByUser: false,
+          ipAddress: attachment.ipAddress,
+          health: r.config.healthcheck ? "starting" : "none",
+          restartCount: restart ? r.restartCount + 1 : r.restartCount,
+          error: null,
+        }));
+      } catch (err) {
+        await runc.delete(id).catch(() => {});
+        await o.network.detach(id).catch(() => {});
+        await unmountRootfs(p.dir).catch(() => {});
+        const message = err instanceof Error ? err.message : String(err);
+        await store.update(id, (r) => ({ ...r, error: message }));
+        throw err;
+      }
+    });
+  }
+
+  /** Wait until conmon has recorded the exit; false on timeout. */
+  async function exited(id: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const p = paths(id);
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      if (await readExitCode(p.exitFile)) return true;
+      const r = await store.read(id).catch(() => null);
+      if (r?.status !== "running") return true;
+      if (Date.now() > deadline) return false;
+      await sleep(wait);
+    }
+  }
+
+  async function signal(record: ContainerRecord, sig: string, all = false): Promise<void> {
+    try {
+      await runc.kill(record.id, sig, all);
+    } catch (err) {
+      // It may have exited between our look and the signal.
+      if (await exited(record.id, 0)) return;
+      throw err;
+    }
+  }
+
+  async function stop(idOrName: string, options: { timeoutMs?: number } = {}): Promise<ContainerInfo> {
+    const record = await resolve(idOrName);
+    if (record.status !== "running") return toInfo(record);
+    await store.update(record.id, (r) => ({ ...r, stoppedByUser: true }));
+    const grace = options.timeoutMs ?? record.config.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    await signal(record, record.config.stopSignal ?? "SIGTERM");
+    if (!(await exited(record.id, grace))) {
+      log.info({ id: record.id, graceMs: grace }, "grace period over: SIGKILL");
+      await signal(record, "SIGKILL", true);
+      if (!(await exited(record.id, 10_000))) {
+        throw new BerthError("Internal", `container ${record.name} did not stop after SIGKILL`);
+      }
+    }
+    return toInfo(await reap(record.id));
+  }
+
+  async function kill(idOrName: string, sig = "SIGKILL"): Promise<void> {
+    const record = await resolve(idOrName);
+    if (record.status !== "running") {
+      throw new BerthError("FailedPrecondition", `container ${record.name} is not running`);
+    }
+    await store.update(record.id, (r) => ({ ...r, stoppedByUser: true }));
+    await signal(record, sig);
+  }
+
+  async function remove(idOrName: string, options: { force?: boolean } = {}): Promise<void> {
+    let record = await resolve(idOrName);
+    if (record.status === "running") {
+      if (!options.force) transition(record.name, "running", "removing");
+      await store.update(record.id, (r) => ({ ...r, stoppedByUser: true }));
+      await signal(record, "SIGKILL", true);
+      await exited(record.id, 10_000);
+      record = await reap(record.id);
+    }
+    await store.locked(record.id, async () => {
+      await store.update(record.id, (r) => ({ ...r, status: transition(r.name, r.status, "removing") }));
+      const p = paths(record.id);
+      await runc.delete(record.id);
+      await o.network.detach(record.id);
+      await unmountRootfs(p.dir);
+      await removeLogFiles(p.log);
+      await store.releaseName(record.name, record.id);
+    });
+    await store.delete(record.id);
+    log.info({ id: record.id, name: record.name }, "container removed");
+  }
+
+  async function wait(idOrName: string): Promise<number> {
+    const record = await resolve(idOrName);
+    const p = paths(record.id);
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+      const exit = await readExitCode(p.exitFile);
+      if (exit) return exit.code;
+      const r = await store.read(record.id).catch(() => null);
+      if (!r) throw new BerthError("NotFound", `container ${record.name} was removed`);
+      if (r.status === "stopped" || r.status === "created") return r.exitCode ?? 0;
+      await sleep(delay);
+    }
+  }
+
+  async function handleExit(id: string): Promise<void> {
+    const record = await reap(id).catch((err) => {
+      if (err instanceof BerthError && err.code === "NotFound") return null;
+      throw err;
+    });
+    if (record?.status !== "stopped") return;
+    if (record.config.autoRemove) {
+      await remove(id).catch((err) => log.warn({ err, id }, "auto-remove failed"));
+      return;
+    }
+    const context = {
+      exitCode: record.exitCode ?? 255,
+      restartCount: record.restartCount,
+      stoppedByUser: record.stoppedByUser,
+      oomKilled: record.oomKilled,
+    };
+    if (!shouldRestart(record.config.restart, context)) return;
+    const ranMs = record.startedAt ? Date.parse(record.finishedAt ?? "") - Date.parse(record.startedAt) : 0;
+    const attempt = nextBackoffAttempt(record.backoffAttempt, ranMs);
+    await store.update(id, (r) => ({ ...r, backoffAttempt: attempt }));
+    const delay = restartDelayMs(attempt);
+    log.info({ id, delayMs: delay, restartCount: record.restartCount + 1 }, "restarting after exit");
+    await sleep(delay);
+    const now = await store.read(id).catch(() => null);
+    // The user may have stopped, started or removed it meanwhile.
+    if (now?.status !== "stopped" || now.stoppedByUser) return;
+    await startById(id, true);
+  }
+
+  async function stats(idOrName: string): Promise<ContainerStats> {
+    const record = await resolve(idOrName);
+    if (record.status !== "running") {
+      throw new BerthError("FailedPrecondition", `container ${record.name} is not running`);
+    }
+    const { oomKills: _oom, ...usage } = await readContainerStats({
+      cgroupsPath: record.cgroupsPath,
+      pid: record.pid,
+    });
+    return usage;
+  }
+
+  return {
+    store,
+    paths,
+    refresh,
+    handleExit,
+    create,
+    start: async (idOrName) => toInfo(await startById((await store.resolve(idOrName)).id)),
+    stop,
+    kill,
+    async restart(idOrName) {
+      await stop(idOrName);
+      return toInfo(await startById((await store.resolve(idOrName)).id));
+    },
+    remove,
+    async list(options = {}) {
+      const records = await Promise.all((await store.list()).map((r) => refresh(r.id).catch(() => r)));
+      return records
+        .filter((r) => options.all || r.status === "running")
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+        .map(toInfo);
+    },
+    inspect: async (idOrName) => toInfo(await resolve(idOrName)),
+    wait,
+    logs(idOrName, options = {}) {
+      return (async function* () {
+        const record = await store.resolve(idOrName);
+        yield* readLogs(paths(record.id).log, options);
+      })();
+    },
+    stats,
+    async exec(idOrName, options, stdio) {
+      const record = await resolve(idOrName);
+      if (record.status !== "running") {
+        throw new BerthError("FailedPrecondition", `container ${record.name} is not running: start it first`);
+      }
+      const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+      const args = runc.execArgs(record.id, {
+        args: options.command,
+        env,
+        user: options.user,
+        cwd: options.workdir,
+        tty: false,
+      });
+      return spawnExec(runcBinary, args, stdio);
+    },
+  };
+}
