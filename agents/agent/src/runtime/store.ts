@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rm, unlink } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import { BerthError } from "@berth/protocol";
 import { readJson, withLockFile, writeFileAtomic } from "../images/atomic.ts";
@@ -113,14 +114,22 @@ export function createContainerStore(stateDir: string): ContainerStore {
 
   async function locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
     if (held.has(id)) return fn();
-    return withLockFile(lockFile(id), async () => {
-      held.add(id);
-      try {
-        return await fn();
-      } finally {
-        held.delete(id);
+    try {
+      return await withLockFile(lockFile(id), async () => {
+        held.add(id);
+        try {
+          return await fn();
+        } finally {
+          held.delete(id);
+        }
+      });
+    } catch (err) {
+      // The container's directory is gone: it was removed meanwhile.
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(dir(id))) {
+        throw new BerthError("NotFound", `no such container: ${id}`, { cause: err });
       }
-    });
+      throw err;
+    }
   }
 
   async function read(id: string): Promise<ContainerRecord> {
@@ -212,7 +221,16 @@ export function createContainerStore(stateDir: string): ContainerStore {
       throw new BerthError("NotFound", `no such container: ${idOrName}`);
     },
     async delete(id) {
-      await rm(dir(id), { recursive: true, force: true });
+      // Move it out of the way in one step, so another process (conmon's exit
+      // handler, say) never writes into a half-deleted directory; then delete.
+      const trash = path.join(root, `.trash-${id}-${randomBytes(4).toString("hex")}`);
+      try {
+        await rename(dir(id), trash);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw err;
+      }
+      await rm(trash, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { loadEnv } from "../../env.ts";
@@ -12,6 +14,30 @@ export interface LocalEngine {
   runtime: RuncRuntime;
   images: ImageStore;
   volumes: VolumeStore;
+}
+
+/**
+ * This host's network settings, kept in `<stateDir>/network/config.json` so
+ * that every process working on the state directory (daemon, CLI, exit
+ * handler) uses the same bridge and subnet. Absent: the defaults.
+ */
+export interface NetworkConfig {
+  subnet?: string;
+  bridgeName?: string;
+  networkName?: string;
+  netnsPrefix?: string;
+}
+
+export function networkConfigPath(stateDir: string): string {
+  return path.join(stateDir, "network", "config.json");
+}
+
+function readNetworkConfig(stateDir: string): NetworkConfig {
+  try {
+    return JSON.parse(readFileSync(networkConfigPath(stateDir), "utf8")) as NetworkConfig;
+  } catch {
+    return {};
+  }
 }
 
 /** The agent's own executable, which conmon runs when a container exits. */
@@ -42,7 +68,7 @@ export function openEngine(cmd: Command, overrides: { exitCommand?: string[] } =
     log,
     images,
     volumes,
-    network: createNetworkManager({ stateDir, log }),
+    network: createNetworkManager({ stateDir, log, ...readNetworkConfig(stateDir) }),
     exitCommand,
   });
   return { stateDir, runtime, images, volumes };

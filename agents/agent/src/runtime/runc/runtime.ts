@@ -387,7 +387,11 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
     logs(idOrName, options = {}) {
       return (async function* () {
         const record = await store.resolve(idOrName);
-        yield* readLogs(paths(record.id).log, options);
+        const p = paths(record.id);
+        // A follow ends once the container has exited (and its last lines are read).
+        const isDone = async () =>
+          (await readExitCode(p.exitFile)) !== null || !(await store.read(record.id).catch(() => null));
+        yield* readLogs(p.log, { ...options, isDone });
       })();
     },
     stats,
