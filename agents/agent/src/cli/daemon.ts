@@ -4,8 +4,10 @@ import { loadEnv, loadSystemEnv } from "../env.ts";
 import { collectFacts } from "../facts.ts";
 import { createLogger, type Logger, type LogLevel } from "../logger.ts";
 import { loadCredential } from "../state.ts";
+import { adoptContainers, startSupervisor } from "../supervisor/supervisor.ts";
 import { normaliseServerUrl } from "../url.ts";
 import { AGENT_VERSION } from "../version.ts";
+import { createLocalEngine } from "./containers/context.ts";
 import { type CliIo, errorLine, usageError } from "./io.ts";
 
 export interface DaemonFlags {
@@ -55,6 +57,12 @@ export async function daemonCommand(flags: DaemonFlags, io: CliIo): Promise<void
     log: log.child({ component: "facts" }),
   });
   log.info({ facts }, "host facts collected");
+  // Containers first: they run whatever the control plane's state.
+  const engine = createLocalEngine({ stateDir: config.stateDir, log });
+  await adoptContainers(engine.runtime, engine.network, log).catch((err) =>
+    log.error(errorFields(err), "adopting containers failed"),
+  );
+  const supervisor = startSupervisor({ runtime: engine.runtime, network: engine.network, log });
   const connection = createAgentConnection({
     server,
     stateDir: config.stateDir,
@@ -62,7 +70,10 @@ export async function daemonCommand(flags: DaemonFlags, io: CliIo): Promise<void
     facts,
     log,
   });
-  const removeHandlers = handleSignals(log, io, () => connection.stop());
+  const removeHandlers = handleSignals(log, io, async () => {
+    await connection.stop();
+    await supervisor.stop();
+  });
   try {
     await connection.run();
     log.info("stopped");
@@ -71,6 +82,7 @@ export async function daemonCommand(flags: DaemonFlags, io: CliIo): Promise<void
     throw err;
   } finally {
     removeHandlers();
+    await supervisor.stop();
   }
 }
 

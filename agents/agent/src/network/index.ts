@@ -4,7 +4,14 @@
  */
 export { CniError, type CniResult, primaryAddress } from "./cni-result.ts";
 export { DEFAULT_BRIDGE, DEFAULT_SUBNET } from "./conflist.ts";
-export { containerHosts, containerResolvConf, hostModeHosts } from "./dns.ts";
+export {
+  containerHosts,
+  containerResolvConf,
+  HOST_RESOLV_CONF,
+  hostModeHosts,
+  readOptional,
+  SYSTEMD_RESOLV_CONF,
+} from "./dns.ts";
 export { checkPortmapChain, containerChains, removeLocalnetGuard } from "./iptables.ts";
 export { createNetworkManager, DEFAULT_CNI_BIN_DIRS, type NetworkManagerOptions } from "./manager.ts";
 export { netnsNameFor } from "./netns.ts";

@@ -1,11 +1,12 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { loadEnv } from "../../env.ts";
 import { createImageStore, type ImageStore } from "../../images/index.ts";
-import { createLogger, type LogLevel } from "../../logger.ts";
-import { createNetworkManager } from "../../network/index.ts";
+import { createLogger, type Logger, type LogLevel } from "../../logger.ts";
+import { createNetworkManager, type NetworkManager } from "../../network/index.ts";
 import { createRuncRuntime, type RuncRuntime } from "../../runtime/runc/runtime.ts";
 import { createVolumeStore, type VolumeStore } from "../../volumes/index.ts";
 
@@ -14,6 +15,7 @@ export interface LocalEngine {
   runtime: RuncRuntime;
   images: ImageStore;
   volumes: VolumeStore;
+  network: NetworkManager;
 }
 
 /**
@@ -40,6 +42,14 @@ function readNetworkConfig(stateDir: string): NetworkConfig {
   }
 }
 
+/**
+ * Named network namespaces are per state directory: an agent cleaning up
+ * after a crash removes only its own, never another agent's on this machine.
+ */
+export function defaultNetnsPrefix(stateDir: string): string {
+  return `berth-${createHash("sha256").update(path.resolve(stateDir)).digest("hex").slice(0, 6)}-`;
+}
+
 /** The agent's own executable, which conmon runs when a container exits. */
 function selfCommand(): string[] {
   return [process.execPath, fileURLToPath(import.meta.url)];
@@ -54,22 +64,23 @@ export function openEngine(cmd: Command, overrides: { exitCommand?: string[] } =
   const flags = cmd.optsWithGlobals<{ stateDir?: string; logLevel?: LogLevel }>();
   const env = loadEnv();
   const stateDir = flags.stateDir || env.BERTH_AGENT_STATE_DIR;
+  // The CLI is quiet unless asked: its output is the command's.
   const log = createLogger(flags.logLevel ?? (env.BERTH_LOG_LEVEL === "info" ? "warn" : env.BERTH_LOG_LEVEL));
+  return createLocalEngine({ stateDir, log, ...overrides });
+}
+
+/** The engine on a state directory: images, volumes, network and the runc runtime. */
+export function createLocalEngine(o: { stateDir: string; log: Logger; exitCommand?: string[] }): LocalEngine {
+  const { stateDir, log } = o;
   const images = createImageStore(stateDir);
   const volumes = createVolumeStore(stateDir);
-  const exitCommand = overrides.exitCommand ?? [
-    ...selfCommand(),
-    "--state-dir",
-    stateDir,
-    "container-exited",
-  ];
-  const runtime = createRuncRuntime({
+  const network = createNetworkManager({
     stateDir,
     log,
-    images,
-    volumes,
-    network: createNetworkManager({ stateDir, log, ...readNetworkConfig(stateDir) }),
-    exitCommand,
+    netnsPrefix: defaultNetnsPrefix(stateDir),
+    ...readNetworkConfig(stateDir),
   });
-  return { stateDir, runtime, images, volumes };
+  const exitCommand = o.exitCommand ?? [...selfCommand(), "--state-dir", stateDir, "container-exited"];
+  const runtime = createRuncRuntime({ stateDir, log, images, volumes, network, exitCommand });
+  return { stateDir, runtime, images, volumes, network };
 }
