@@ -149,7 +149,10 @@ export function registerRun(program: Command, io: CliIo): void {
       .argument("[command...]", "command and arguments (default: the image's)")
       .option("-d, --detach", "run in the background and print the container id")
       .option("--rm", "remove the container when it exits")
-      .option("-i, --interactive", "keep stdin open (not supported yet: use exec)")
+      .option(
+        "-i, --interactive",
+        "run in the foreground with this terminal's stdin (use with -t for a shell)",
+      )
       .passThroughOptions(),
   )
     .addHelpText(
@@ -157,15 +160,23 @@ export function registerRun(program: Command, io: CliIo): void {
       `
 Examples:
   berth-agent run --rm busybox echo hello
+  berth-agent run -it --rm busybox sh
   berth-agent run -d --name web -p 8080:80 --memory 64m busybox httpd -f -p 80
   berth-agent run -d --restart on-failure:3 --health-cmd 'wget -qO- localhost' busybox sh -c 'sleep 1d'`,
     )
     .action(async (image: string, command: string[], flags: RunFlags, cmd: Command) => {
-      if (flags.interactive)
-        throw usageError("-i is not supported yet: run the container with -d, then use exec");
+      if (flags.interactive && flags.detach) throw usageError("-i and -d cannot be used together");
       const config = configFromFlags(image, command, flags);
       const { runtime } = openEngine(cmd);
       const created = await runtime.create(config);
+      if (flags.interactive) {
+        // In the foreground on this terminal; the container lives as long as this command.
+        const code = await runtime.runAttached(created.id).finally(async () => {
+          if (flags.rm) await runtime.remove(created.id, { force: true }).catch(() => {});
+        });
+        process.exitCode = code;
+        return;
+      }
       try {
         await runtime.start(created.id);
       } catch (err) {

@@ -104,3 +104,14 @@ export async function startConmon(o: ConmonOptions): Promise<{ pid: number }> {
     await new Promise((r) => setTimeout(r, wait));
   }
 }
+
+/** The pid runc writes once the container's process exists (polled; null after the timeout). */
+export async function waitForPidFile(file: string, timeoutMs = 30_000): Promise<number | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 2; Date.now() < deadline; wait = Math.min(wait * 2, 20)) {
+    const pid = await readPid(file);
+    if (pid) return pid;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+  return null;
+}

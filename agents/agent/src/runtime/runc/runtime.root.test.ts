@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -218,5 +218,23 @@ describeRoot("runc runtime (real containers)", () => {
     );
     expect(info.exitCode).toBe(1);
     expect((await output(id)).split("\n").filter((l) => l === "run").length).toBe(3);
+  });
+
+  it("gives run -it and exec -it a real terminal, and passes exit codes on", async () => {
+    const id = await run(["sleep", "60"]);
+    // `script` gives the agent a pseudo-terminal, as a user's terminal would.
+    const agent = engine.agent.map((a) => `'${a}'`).join(" ");
+    const viaScript = async (command: string) => {
+      const r = spawnSync("script", ["-qec", command, "/dev/null"], { encoding: "utf8", timeout: 30_000 });
+      return { code: r.status, out: r.stdout };
+    };
+    const exec = await viaScript(`${agent} exec -it ${id} sh -c 'tty; exit 4'`);
+    expect(exec.out).toMatch(/\/dev\/pts\/\d+/);
+    expect(exec.code).toBe(4);
+    const runIt = await viaScript(`${agent} run -it --rm busybox sh -c 'tty; echo pid=$$; exit 6'`);
+    expect(runIt.out).toMatch(/\/dev\/pts\/\d+/);
+    expect(runIt.out).toContain("pid=1");
+    expect(runIt.code).toBe(6);
+    await rt.remove(id, { force: true });
   });
 });

@@ -1,5 +1,6 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { stat } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { BerthError } from "@berth/protocol";
 import type { Logger } from "pino";
 import { unmountRootfs } from "../../images/rootfs.ts";
@@ -22,7 +23,7 @@ import { transition } from "../state.ts";
 import { type ContainerRecord, type ContainerStore, createContainerStore, generateName } from "../store.ts";
 import type { ContainerConfig, ContainerInfo, ContainerRuntime, ContainerStats } from "../types.ts";
 import { clearRunFiles, writeBundle } from "./bundle.ts";
-import { startConmon } from "./conmon.ts";
+import { startConmon, waitForPidFile } from "./conmon.ts";
 import { handleContainerExit } from "./exit-handler.ts";
 import { type ContainerPaths, containerPaths, DEFAULT_RUNC_ROOT, DEFAULT_SOCKET_DIR } from "./paths.ts";
 import { pidAlive, readExitCode, sleep, toInfo } from "./records.ts";
@@ -53,6 +54,8 @@ export interface RuncRuntime extends ContainerRuntime {
   /** Bring the on-disk records in line with what really runs (after an agent restart). */
   refresh(id: string): Promise<ContainerRecord>;
   paths(id: string): ContainerPaths;
+  /** Run a created container in the foreground on the caller's terminal; resolves with its exit code. */
+  runAttached(idOrName: string): Promise<number>;
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -186,14 +189,8 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
       const record = await refresh(id);
       // A restart queued before the user stopped or removed it does not happen.
       if (restart && (record.stoppedByUser || record.status !== "stopped")) return record;
-      transition(record.name, record.status, "running");
-      const p = paths(id);
-      const hostname = record.config.hostname ?? id.slice(0, 12);
-      await clearRunFiles(p);
-      await runc.delete(id);
-      const attachment = await attach(record, hostname);
+      const { p, attachment } = await prepareRun(record);
       try {
-        await writeBundle(record, p, attachment, bundleDeps);
         const { pid } = await startConmon({
           conmonBinary: o.conmonBinary ?? "/usr/bin/conmon",
           runcBinary,
@@ -207,29 +204,83 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
         });
         await runc.start(id);
         log.info({ id, name: record.name, pid }, "container started");
-        return store.update(id, (r) => ({
-          ...r,
-          status: "running",
-          pid,
-          startedAt: new Date().toISOString(),
-          finishedAt: null,
-          exitCode: null,
-          oomKilled: false,
-          stoppedByUser: false,
-          ipAddress: attachment.ipAddress,
-          health: r.config.healthcheck ? "starting" : "none",
-          restartCount: restart ? r.restartCount + 1 : r.restartCount,
-          error: null,
-        }));
+        return markRunning(id, pid, attachment.ipAddress, restart);
       } catch (err) {
-        await runc.delete(id).catch(() => {});
-        await o.network.detach(id).catch(() => {});
-        await unmountRootfs(p.dir).catch(() => {});
-        const message = err instanceof Error ? err.message : String(err);
-        await store.update(id, (r) => ({ ...r, error: message }));
+        await undoRun(id, err);
         throw err;
       }
     });
+  }
+
+  /** Everything before the process starts: a clean slate, the network, the bundle. */
+  async function prepareRun(record: ContainerRecord, override: Partial<ContainerConfig> = {}) {
+    transition(record.name, record.status, "running");
+    const p = paths(record.id);
+    await clearRunFiles(p);
+    await runc.delete(record.id);
+    const attachment = await attach(record, record.config.hostname ?? record.id.slice(0, 12));
+    try {
+      await writeBundle({ ...record, config: { ...record.config, ...override } }, p, attachment, bundleDeps);
+    } catch (err) {
+      await undoRun(record.id, err);
+      throw err;
+    }
+    return { p, attachment };
+  }
+
+  async function undoRun(id: string, err: unknown): Promise<void> {
+    await runc.delete(id).catch(() => {});
+    await o.network.detach(id).catch(() => {});
+    await unmountRootfs(paths(id).dir).catch(() => {});
+    const message = err instanceof Error ? err.message : String(err);
+    await store.update(id, (r) => ({ ...r, error: message })).catch(() => {});
+  }
+
+  function markRunning(id: string, pid: number, ipAddress: string | null, restart: boolean) {
+    return store.update(id, (r) => ({
+      ...r,
+      status: "running",
+      pid,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      exitCode: null,
+      oomKilled: false,
+      stoppedByUser: false,
+      ipAddress,
+      health: r.config.healthcheck ? "starting" : "none",
+      restartCount: restart ? r.restartCount + 1 : r.restartCount,
+      error: null,
+    }));
+  }
+
+  /**
+   * `run -it`: the container's process runs in the foreground under `runc
+   * run`, which, with a terminal in the spec, makes the pseudo-terminal itself,
+   * puts ours in raw mode, copies between them and passes on window resizes.
+   * It lives as long as the caller, like `docker run -it --rm`.
+   */
+  async function runAttached(idOrName: string): Promise<number> {
+    const id = (await store.resolve(idOrName)).id;
+    const { p, attachment } = await store.locked(id, async () => prepareRun(await refresh(id)));
+    const child = spawn(
+      runcBinary,
+      ["--root", runc.root, "run", "--bundle", p.bundle, "--pid-file", p.pidFile, id],
+      {
+        stdio: "inherit",
+      },
+    );
+    const exit = new Promise<number>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("exit", (code, sig) => resolve(code ?? (sig ? 128 + (sig === "SIGKILL" ? 9 : 15) : 255)));
+    });
+    const pid = await Promise.race([waitForPidFile(p.pidFile), exit.then(() => null)]);
+    if (pid) await markRunning(id, pid, attachment.ipAddress, false);
+    else await store.update(id, (r) => ({ ...r, status: "running", pid: null }));
+    const code = await exit;
+    await mkdir(p.exitDir, { recursive: true });
+    await writeFile(p.exitFile, String(code));
+    await reap(id);
+    return code;
   }
 
   /** Wait until conmon has recorded the exit; false on timeout. */
@@ -337,6 +388,7 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
     paths,
     refresh,
     handleExit,
+    runAttached,
     create,
     start: async (idOrName) => toInfo(await startById((await store.resolve(idOrName)).id)),
     stop,
@@ -377,7 +429,8 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
         env,
         user: options.user,
         cwd: options.workdir,
-        tty: false,
+        // With our terminal inherited, `runc exec -t` makes the container a pty and relays resizes.
+        tty: options.tty && stdio === "inherit",
       });
       return spawnExec(runcBinary, args, stdio);
     },
