@@ -16,6 +16,10 @@ const envSchema = z.object({
   BERTH_JOIN_TOKEN: optional(z.string().min(1)),
   BERTH_AGENT_STATE_DIR: optional(z.string().min(1)).transform((dir) => dir ?? DEFAULT_STATE_DIR),
   BERTH_LOG_LEVEL: optional(z.enum(LOG_LEVELS)).transform((level) => level ?? "info"),
+  /** "false" forbids containers to bind-mount host paths (named volumes still work). */
+  BERTH_ALLOW_HOST_BINDS: optional(z.enum(["true", "false", "1", "0"])).transform(
+    (v) => v !== "false" && v !== "0",
+  ),
 });
 
 export type AgentEnv = z.infer<typeof envSchema>;

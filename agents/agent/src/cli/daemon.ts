@@ -58,7 +58,11 @@ export async function daemonCommand(flags: DaemonFlags, io: CliIo): Promise<void
   });
   log.info({ facts }, "host facts collected");
   // Containers first: they run whatever the control plane's state.
-  const engine = createLocalEngine({ stateDir: config.stateDir, log });
+  const engine = createLocalEngine({
+    stateDir: config.stateDir,
+    log,
+    allowHostBinds: loadEnv().BERTH_ALLOW_HOST_BINDS,
+  });
   await adoptContainers(engine.runtime, engine.network, log).catch((err) =>
     log.error(errorFields(err), "adopting containers failed"),
   );

@@ -15,6 +15,14 @@ Environment (flags override it):
   BERTH_JOIN_TOKEN       join token (preferred over --join-token, which other users can see in ps)
   BERTH_AGENT_STATE_DIR  state directory (default ${DEFAULT_STATE_DIR})
   BERTH_LOG_LEVEL        ${LOG_LEVELS.join(", ")} (default info)
+  BERTH_ALLOW_HOST_BINDS false forbids bind mounts of host paths (default true)
+
+Containers on this machine, without a control plane (global options go first):
+  berth-agent import ./rootfs busybox
+  berth-agent run --rm busybox echo hello
+  berth-agent run -d --name web -p 8080:80 busybox httpd -f -p 80
+  berth-agent ps; berth-agent logs -f web; berth-agent exec -it web sh
+  berth-agent --state-dir /tmp/berth ps -a
 
 Examples:
   # first start on a new host: join with a token from the control plane

@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { CgroupMode } from "@berth/protocol";
 import type { Command } from "commander";
 import { loadEnv } from "../../env.ts";
+import { cgroupModeFromMounts, chooseRuntime, EXTRA_BIN_DIRS, parseMountTable } from "../../facts.ts";
 import { createImageStore, type ImageStore } from "../../images/index.ts";
 import { createLogger, type Logger, type LogLevel } from "../../logger.ts";
 import { createNetworkManager, type NetworkManager } from "../../network/index.ts";
@@ -50,6 +52,21 @@ export function defaultNetnsPrefix(stateDir: string): string {
   return `berth-${createHash("sha256").update(path.resolve(stateDir)).digest("hex").slice(0, 6)}-`;
 }
 
+/**
+ * runc, or crun where cgroups are pure v2 and it is installed (crun 1.8
+ * refuses hybrid hosts); both speak the same command line. Decided once per
+ * process, from the mount table and the usual binary directories.
+ */
+function pickOciRuntime(): { name: string; path: string } | null {
+  let mode: CgroupMode = "v1";
+  try {
+    mode = cgroupModeFromMounts(parseMountTable(readFileSync("/proc/self/mountinfo", "utf8"))) ?? "v1";
+  } catch {}
+  const find = (name: string) =>
+    EXTRA_BIN_DIRS.map((d) => path.join(d, name)).find((p) => existsSync(p)) ?? null;
+  return chooseRuntime(mode, { runc: find("runc"), crun: find("crun") });
+}
+
 /** The agent's own executable, which conmon runs when a container exits. */
 function selfCommand(): string[] {
   return [process.execPath, fileURLToPath(import.meta.url)];
@@ -66,11 +83,16 @@ export function openEngine(cmd: Command, overrides: { exitCommand?: string[] } =
   const stateDir = flags.stateDir || env.BERTH_AGENT_STATE_DIR;
   // The CLI is quiet unless asked: its output is the command's.
   const log = createLogger(flags.logLevel ?? (env.BERTH_LOG_LEVEL === "info" ? "warn" : env.BERTH_LOG_LEVEL));
-  return createLocalEngine({ stateDir, log, ...overrides });
+  return createLocalEngine({ stateDir, log, allowHostBinds: env.BERTH_ALLOW_HOST_BINDS, ...overrides });
 }
 
 /** The engine on a state directory: images, volumes, network and the runc runtime. */
-export function createLocalEngine(o: { stateDir: string; log: Logger; exitCommand?: string[] }): LocalEngine {
+export function createLocalEngine(o: {
+  stateDir: string;
+  log: Logger;
+  exitCommand?: string[];
+  allowHostBinds?: boolean;
+}): LocalEngine {
   const { stateDir, log } = o;
   const images = createImageStore(stateDir);
   const volumes = createVolumeStore(stateDir);
@@ -81,6 +103,16 @@ export function createLocalEngine(o: { stateDir: string; log: Logger; exitComman
     ...readNetworkConfig(stateDir),
   });
   const exitCommand = o.exitCommand ?? [...selfCommand(), "--state-dir", stateDir, "container-exited"];
-  const runtime = createRuncRuntime({ stateDir, log, images, volumes, network, exitCommand });
+  const oci = pickOciRuntime();
+  const runtime = createRuncRuntime({
+    stateDir,
+    log,
+    images,
+    volumes,
+    network,
+    exitCommand,
+    ...(oci ? { runcBinary: oci.path } : {}),
+    allowHostBinds: o.allowHostBinds ?? true,
+  });
   return { stateDir, runtime, images, volumes, network };
 }

@@ -40,6 +40,22 @@ async function tail(file: string, chars = 2000): Promise<string> {
   return (await readFile(file, "utf8").catch(() => "")).trim().slice(-chars);
 }
 
+/** The last error runc logged (JSON lines), without its Go-internal prefixes. */
+async function runtimeError(file: string): Promise<string> {
+  const lines = (await readFile(file, "utf8").catch(() => "")).trim().split("\n").reverse();
+  for (const line of lines) {
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === "error" && entry.msg) {
+        return entry.msg
+          .replace(/^runc (create|run) failed: /, "")
+          .replace(/^unable to start container process: /, "");
+      }
+    } catch {}
+  }
+  return "";
+}
+
 /**
  * Start conmon for a container and wait until runc has created it (its pid
  * file appears). conmon then lives on, detached in its own session, holding
@@ -64,6 +80,10 @@ export async function startConmon(o: ConmonOptions): Promise<{ pid: number }> {
     "-r", o.runcBinary,
     "--runtime-arg", "--root",
     "--runtime-arg", o.runcRoot,
+    "--runtime-arg", "--log",
+    "--runtime-arg", p.runtimeLog,
+    "--runtime-arg", "--log-format",
+    "--runtime-arg", "json",
     "-b", p.bundle,
     "-p", p.pidFile,
     "--conmon-pidfile", p.conmonPidFile,
@@ -98,8 +118,11 @@ export async function startConmon(o: ConmonOptions): Promise<{ pid: number }> {
     if (pid) return { pid };
     const monitor = await readPid(p.conmonPidFile);
     if ((monitor !== null && !alive(monitor)) || Date.now() > deadline) {
-      const why = (await tail(p.conmonLog)) || (await tail(p.log)) || "no output";
-      throw new BerthError("Internal", `the container could not be created: ${why}`);
+      const why =
+        (await runtimeError(p.runtimeLog)) || (await tail(p.conmonLog)) || (await tail(p.log)) || "no output";
+      // A command that is not in the image is the user's to fix, not ours.
+      const code = /executable file not found|no such file or directory/i.test(why) ? "NotFound" : "Internal";
+      throw new BerthError(code, `the container could not be created: ${why}`);
     }
     await new Promise((r) => setTimeout(r, wait));
   }

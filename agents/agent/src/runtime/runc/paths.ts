@@ -15,6 +15,8 @@ export interface ContainerPaths {
   pidFile: string;
   conmonPidFile: string;
   conmonLog: string;
+  /** runc's own log (JSON lines): why a create failed. */
+  runtimeLog: string;
   exitDir: string;
   exitFile: string;
   /** conmon writes `exit` and, after an OOM kill, `oom` here. */
@@ -38,6 +40,7 @@ export function containerPaths(dir: string, id: string): ContainerPaths {
     pidFile: path.join(dir, "container.pid"),
     conmonPidFile: path.join(dir, "conmon.pid"),
     conmonLog: path.join(dir, "conmon.log"),
+    runtimeLog: path.join(dir, "runtime.log"),
     exitDir,
     exitFile: path.join(exitDir, id),
     persistDir,
