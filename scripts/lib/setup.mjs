@@ -80,7 +80,15 @@ export function ensureDebianPackages(names, why) {
 }
 
 /** The packages the agent on this machine needs to run containers. */
-export const AGENT_PACKAGES = ["runc", "conmon", "containernetworking-plugins", "iptables"];
+export const AGENT_PACKAGES = [
+  "runc",
+  "conmon",
+  "containernetworking-plugins",
+  "iptables",
+  "iproute2",
+  // Docker's default seccomp profile, at /usr/share/containers/seccomp.json.
+  "golang-github-containers-common",
+];
 
 export function turbo(args) {
   // No telemetry from Next.js or Turborepo: these machines reach only package registries.

@@ -9,7 +9,9 @@ describe("loadEnv", () => {
       BERTH_JOIN_TOKEN: undefined,
       BERTH_AGENT_STATE_DIR: DEFAULT_STATE_DIR,
       BERTH_LOG_LEVEL: "info",
+      BERTH_ALLOW_HOST_BINDS: true,
     });
+    expect(loadEnv({ BERTH_ALLOW_HOST_BINDS: "false" }).BERTH_ALLOW_HOST_BINDS).toBe(false);
   });
 
   it("normalises the server URL and keeps the rest", () => {
