@@ -178,7 +178,10 @@ Examples:
         return;
       }
       try {
-        await runtime.start(created.id);
+        // Attached, we clean up after the exit ourselves; only a restart policy needs the exit handler.
+        await runtime.start(created.id, {
+          exitHandler: flags.detach === true || config.restart.name !== "no",
+        });
       } catch (err) {
         if (flags.rm) await runtime.remove(created.id, { force: true }).catch(() => {});
         throw err;
@@ -188,7 +191,9 @@ Examples:
         return;
       }
       const code = await streamUntilExit(runtime, created.id, io);
+      // No exit handler ran for us: release the network and the mount now.
       if (flags.rm) await runtime.remove(created.id, { force: true });
+      else await runtime.refresh(created.id);
       process.exitCode = code;
     });
 }

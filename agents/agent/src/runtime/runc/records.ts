@@ -1,3 +1,4 @@
+import { watch } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { ContainerRecord } from "../store.ts";
 import type { ContainerInfo } from "../types.ts";
@@ -43,3 +44,25 @@ export async function readExitCode(file: string): Promise<{ code: number; at: Da
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Resolve on the next change in `dir` (conmon writing the exit file) or after
+ * `ms`, whichever comes first: an exit is seen at once, without busy polling.
+ */
+export function nextChange(dir: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    let watcher: ReturnType<typeof watch> | null = null;
+    const done = () => {
+      clearTimeout(timer);
+      watcher?.close();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    try {
+      watcher = watch(dir, done);
+      watcher.on("error", () => {});
+    } catch {
+      // No such directory yet: the timer alone will do.
+    }
+  });
+}

@@ -26,7 +26,7 @@ import { clearRunFiles, writeBundle } from "./bundle.ts";
 import { startConmon, waitForPidFile } from "./conmon.ts";
 import { handleContainerExit } from "./exit-handler.ts";
 import { type ContainerPaths, containerPaths, DEFAULT_RUNC_ROOT, DEFAULT_SOCKET_DIR } from "./paths.ts";
-import { pidAlive, readExitCode, sleep, toInfo } from "./records.ts";
+import { nextChange, pidAlive, readExitCode, toInfo } from "./records.ts";
 import { createRunc, spawnExec } from "./runc.ts";
 
 export interface RuncRuntimeOptions {
@@ -54,6 +54,11 @@ export interface RuncRuntime extends ContainerRuntime {
   /** Bring the on-disk records in line with what really runs (after an agent restart). */
   refresh(id: string): Promise<ContainerRecord>;
   paths(id: string): ContainerPaths;
+  /**
+   * `exitHandler: false` when the caller stays to clean up after the exit
+   * itself (an attached `run`): conmon then starts no second agent process.
+   */
+  start(idOrName: string, options?: { exitHandler?: boolean }): Promise<ContainerInfo>;
   /** Run a created container in the foreground on the caller's terminal; resolves with its exit code. */
   runAttached(idOrName: string): Promise<number>;
 }
@@ -184,7 +189,7 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
     return toInfo(record);
   }
 
-  async function startById(id: string, restart = false): Promise<ContainerRecord> {
+  async function startById(id: string, restart = false, exitHandler = true): Promise<ContainerRecord> {
     return store.locked(id, async () => {
       const record = await refresh(id);
       // A restart queued before the user stopped or removed it does not happen.
@@ -200,7 +205,7 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
           name: record.name,
           paths: p,
           tty: record.config.tty,
-          exitCommand: [...o.exitCommand, id],
+          exitCommand: exitHandler ? [...o.exitCommand, id] : [],
         });
         await runc.start(id);
         log.info({ id, name: record.name, pid }, "container started");
@@ -287,12 +292,12 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
   async function exited(id: string, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     const p = paths(id);
-    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    for (let wait = 5; ; wait = Math.min(wait * 2, 250)) {
       if (await readExitCode(p.exitFile)) return true;
       const r = await store.read(id).catch(() => null);
       if (r?.status !== "running") return true;
       if (Date.now() > deadline) return false;
-      await sleep(wait);
+      await nextChange(p.exitDir, Math.min(wait, Math.max(0, deadline - Date.now())));
     }
   }
 
@@ -358,13 +363,13 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
   async function wait(idOrName: string): Promise<number> {
     const record = await resolve(idOrName);
     const p = paths(record.id);
-    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    for (let delay = 5; ; delay = Math.min(delay * 2, 250)) {
       const exit = await readExitCode(p.exitFile);
       if (exit) return exit.code;
       const r = await store.read(record.id).catch(() => null);
       if (!r) throw new BerthError("NotFound", `container ${record.name} was removed`);
       if (r.status === "stopped" || r.status === "created") return r.exitCode ?? 0;
-      await sleep(delay);
+      await nextChange(p.exitDir, delay);
     }
   }
 
@@ -390,7 +395,8 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
     handleExit,
     runAttached,
     create,
-    start: async (idOrName) => toInfo(await startById((await store.resolve(idOrName)).id)),
+    start: async (idOrName, options = {}) =>
+      toInfo(await startById((await store.resolve(idOrName)).id, false, options.exitHandler ?? true)),
     stop,
     kill,
     async restart(idOrName) {
