@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { mkdir, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { BerthError } from "@berth/protocol";
 import type { Logger } from "pino";
 import { unmountRootfs } from "../../images/rootfs.ts";
@@ -222,7 +224,8 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
     transition(record.name, record.status, "running");
     const p = paths(record.id);
     await clearRunFiles(p);
-    await runc.delete(record.id);
+    // runc keeps a directory per container it knows; only a leftover needs deleting.
+    if (existsSync(path.join(runc.root, record.id))) await runc.delete(record.id);
     const attachment = await attach(record, record.config.hostname ?? record.id.slice(0, 12));
     try {
       await writeBundle({ ...record, config: { ...record.config, ...override } }, p, attachment, bundleDeps);
