@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/prom
 import path from "node:path";
 import { BerthError } from "@berth/protocol";
 import { readJson, withLockFile, writeFileAtomic } from "../images/atomic.ts";
-import type { ContainerConfig, ContainerStatus, HealthStatus } from "./types.ts";
+import type { ContainerInfo } from "./types.ts";
 
 /**
  * What the agent keeps about a container, in
@@ -12,27 +12,12 @@ import type { ContainerConfig, ContainerStatus, HealthStatus } from "./types.ts"
  * containers — the daemon, the CLI, the exit handler conmon runs — reads and
  * writes these records under a per-container lock, so they can work at once.
  */
-export interface ContainerRecord {
-  id: string;
-  name: string;
-  config: ContainerConfig;
-  image: string;
-  imageDigest: string;
-  status: ContainerStatus;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  exitCode: number | null;
-  oomKilled: boolean;
-  restartCount: number;
+export interface ContainerRecord extends ContainerInfo {
   /** Position in the current run of quick restarts (the back-off grows with it). */
   backoffAttempt: number | null;
   /** Set by stop/kill: restart policies other than `always` leave the container stopped. */
   stoppedByUser: boolean;
-  pid: number | null;
-  ipAddress: string | null;
   cgroupsPath: string;
-  health: HealthStatus;
   /** Why the last start failed, if it did. */
   error: string | null;
 }

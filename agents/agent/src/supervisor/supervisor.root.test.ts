@@ -2,6 +2,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createImageStore } from "../images/index.ts";
 import { createNetworkManager } from "../network/index.ts";
+import { contractConfig } from "../runtime/contract/helpers.ts";
 import { createRuncRuntime } from "../runtime/runc/runtime.ts";
 import type { ContainerConfig, HealthCheck } from "../runtime/types.ts";
 import { createTestEngine, type TestEngine } from "../testing/engine.ts";
@@ -12,27 +13,11 @@ import { adoptContainers, startSupervisor } from "./supervisor.ts";
 
 let engine: TestEngine;
 let supervisor: { stop(): Promise<void> };
-let n = 0;
 const log = pino({ level: "silent" });
 
+/** A busybox container on the bridge network running `command`. */
 function config(command: string[], over: Partial<ContainerConfig> = {}): ContainerConfig {
-  return {
-    name: `sv${process.pid}-${n++}`,
-    image: "busybox",
-    command,
-    env: {},
-    tty: false,
-    interactive: false,
-    readOnlyRootfs: false,
-    resources: {},
-    network: "bridge",
-    ports: [],
-    mounts: [],
-    restart: { name: "no" },
-    labels: {},
-    autoRemove: false,
-    ...over,
-  };
+  return contractConfig("busybox", { network: "bridge", command, ...over });
 }
 
 const quick = { intervalMs: 200, timeoutMs: 1000, retries: 2, startPeriodMs: 0 };

@@ -6,32 +6,16 @@ import { runProgram } from "../../exec.ts";
 import { createTestEngine, type TestEngine } from "../../testing/engine.ts";
 import { describeRoot } from "../../testing/root.ts";
 import { until as waitFor } from "../../testing/wait.ts";
-import { captureStream } from "../contract/helpers.ts";
+import { captureStream, contractConfig } from "../contract/helpers.ts";
 import type { ContainerConfig, ContainerRuntime } from "../types.ts";
 
 // Real containers, proven from inside and outside: the issue's list.
 let engine: TestEngine;
 let rt: ContainerRuntime;
-let n = 0;
 
+/** A busybox container on the bridge network running `command`. */
 function config(command: string[], over: Partial<ContainerConfig> = {}): ContainerConfig {
-  return {
-    name: `rt${process.pid}-${n++}`,
-    image: "busybox",
-    command,
-    env: {},
-    tty: false,
-    interactive: false,
-    readOnlyRootfs: false,
-    resources: {},
-    network: "bridge",
-    ports: [],
-    mounts: [],
-    restart: { name: "no" },
-    labels: {},
-    autoRemove: false,
-    ...over,
-  };
+  return contractConfig("busybox", { network: "bridge", command, ...over });
 }
 
 async function run(command: string[], over: Partial<ContainerConfig> = {}) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ResolvedImage } from "../../images/types.ts";
+import { contractConfig } from "../contract/helpers.ts";
 import type { ContainerConfig } from "../types.ts";
 import { type BuildSpecInput, buildSpec, resolveCommand } from "./build.ts";
 import { DEFAULT_PATH } from "./defaults.ts";
@@ -19,22 +20,13 @@ const image: ResolvedImage = {
 };
 
 function config(overrides: Partial<ContainerConfig> = {}): ContainerConfig {
-  return {
+  return contractConfig("app", {
     name: "web",
-    image: "app",
-    env: {},
-    tty: false,
-    interactive: false,
-    readOnlyRootfs: false,
-    resources: {},
     network: "bridge",
-    ports: [],
-    mounts: [],
-    restart: { name: "no" },
+    command: undefined,
     labels: {},
-    autoRemove: false,
     ...overrides,
-  };
+  });
 }
 
 const input = (overrides: Partial<BuildSpecInput> = {}): BuildSpecInput => ({
