@@ -19,8 +19,31 @@ export {
 export { markSilentHostsDown, type NodeMonitorOptions, startNodeMonitor } from "./node-monitor.ts";
 export { MIN_PASSWORD_LENGTH } from "./passwords.ts";
 export {
+  issueRegistryToken,
+  REGISTRY_TOKEN_TTL_S,
+  registryAllows,
+  registryPrincipal,
+  registryTokenKey,
+} from "./registry/auth.ts";
+export {
+  type BrowsedDescriptor,
+  type BrowsedLayer,
+  type BrowsedPlatform,
+  getManifestDetails,
+  getRepository,
+  type ImageManifestDetails,
+  type IndexDetails,
+  listRepositories,
+  MAX_BROWSED_CONFIG_BYTES,
+  type ManifestDetails,
+  type RepositorySummary,
+  type TagSummary,
+} from "./registry/browse.ts";
+export { createPgRegistryMetadata, listRegistryRepositories } from "./registry/metadata.ts";
+export {
   API_TOKEN_PREFIX,
   actorOf,
+  authenticateBasic,
   createApiToken,
   listApiTokens,
   login,

@@ -179,3 +179,16 @@ export async function revokeApiToken(db: Db, principal: Principal, which: { id?:
     });
   });
 }
+
+/** A username and password (or one of the user's API tokens in place of the password) → who it is. */
+export async function authenticateBasic(db: Db, username: string, secret: string): Promise<Principal> {
+  if (secret.startsWith(`${API_TOKEN_PREFIX}_`)) {
+    const principal = await resolveApiToken(db, secret);
+    if (principal && principal.username === username) return principal;
+    throw new BerthError("Unauthenticated", "wrong username or token");
+  }
+  const user = await checkCredentials(db, username, secret);
+  const principal = await principalFor(db, user.userId, "token");
+  if (!principal) throw new BerthError("Unauthenticated", "wrong username or password");
+  return principal;
+}

@@ -2,8 +2,10 @@ import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAgentGateway, createChangeFeed, startNodeMonitor } from "@berth/control";
 import { createDb, runMigrations } from "@berth/db";
+import { createFsBlobStore } from "@berth/oci";
 import type { Logger } from "pino";
 import { createHttpServer, type PageHandler } from "./http.ts";
+import { createRegistryServer } from "./registry.ts";
 import type { ControlPlane } from "./trpc/init.ts";
 
 export interface ControlPlaneOptions {
@@ -16,6 +18,9 @@ export interface ControlPlaneOptions {
   heartbeatIntervalMs: number;
   secureCookies?: boolean;
   pages?: PageHandler;
+  /** Where the built-in registry keeps its blobs; no registry when absent. */
+  registryDir?: string;
+  publicUrl?: string;
   /** Defaults to the TTL: how long after start before silent hosts are marked down. */
   startupGraceMs?: number;
 }
@@ -56,8 +61,14 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     gateway,
     version: o.version,
     secureCookies: o.secureCookies ?? false,
+    // The dashboard only reads blobs; the registry server keeps its own store
+    // (with upload state) over the same directory.
+    registryBlobs: o.registryDir ? createFsBlobStore({ root: o.registryDir }) : undefined,
   };
-  const server = createHttpServer({ cp, log: o.log, pages: o.pages });
+  const registry = o.registryDir
+    ? await createRegistryServer({ db: database.db, root: o.registryDir, log: o.log, publicUrl: o.publicUrl })
+    : undefined;
+  const server = createHttpServer({ cp, log: o.log, pages: o.pages, registry });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port, o.host, () => resolve());

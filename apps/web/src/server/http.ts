@@ -6,6 +6,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { readCookie, SESSION_COOKIE } from "./cookies.ts";
+import { REGISTRY_TOKEN_PATH, type RegistryServer } from "./registry.ts";
 import type { Context, ControlPlane } from "./trpc/init.ts";
 import { appRouter } from "./trpc/router.ts";
 
@@ -50,8 +51,13 @@ async function createContext(
  * `/api/trpc`, the agent WebSocket at `/agent/v1`, and everything else to the
  * page handler (Next.js) when there is one.
  */
-export function createHttpServer(deps: { cp: ControlPlane; log: Logger; pages?: PageHandler }): http.Server {
-  const { cp, pages } = deps;
+export function createHttpServer(deps: {
+  cp: ControlPlane;
+  log: Logger;
+  pages?: PageHandler;
+  registry?: RegistryServer;
+}): http.Server {
+  const { cp, pages, registry } = deps;
   const log = deps.log.child({ component: "http" });
   const trpc = createHTTPHandler({
     router: appRouter,
@@ -83,6 +89,9 @@ export function createHttpServer(deps: { cp: ControlPlane; log: Logger; pages?: 
       return;
     }
     if (url.pathname.startsWith("/api/trpc/")) return trpc(req, res);
+    if (registry && (url.pathname === "/v2" || url.pathname.startsWith("/v2/")))
+      return registry.handle(req, res);
+    if (registry && url.pathname === REGISTRY_TOKEN_PATH) return registry.token(req, res);
     if (pages) return pages.handle(req, res);
     res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   });
@@ -105,5 +114,7 @@ export function createHttpServer(deps: { cp: ControlPlane; log: Logger; pages?: 
       ws.on("close", () => session.onClose());
     });
   });
+  // Image layers are long uploads: no overall request deadline (idle sockets still time out).
+  server.requestTimeout = 0;
   return server;
 }

@@ -52,6 +52,8 @@ async function main() {
     heartbeatIntervalMs: env.BERTH_HEARTBEAT_MS,
     secureCookies: env.BERTH_PUBLIC_URL?.startsWith("https://") ?? false,
     pages,
+    registryDir: path.join(env.BERTH_HOME, "registry"),
+    publicUrl: env.BERTH_PUBLIC_URL,
   });
   const publicUrl = env.BERTH_PUBLIC_URL ?? running.url;
   out("");

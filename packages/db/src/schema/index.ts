@@ -7,4 +7,11 @@ export {
   joinTokens,
   type StoredHostFacts,
 } from "./hosts.ts";
+export {
+  registryBlobLinks,
+  registryManifests,
+  registryRepositories,
+  registryTags,
+  settings,
+} from "./registry.ts";
 export { apiTokens, memberships, ROLES, type Role, sessions, teams, userPasswords, users } from "./users.ts";

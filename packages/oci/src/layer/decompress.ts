@@ -1,0 +1,56 @@
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { OciError } from "../errors.ts";
+
+export type Compression = "gzip" | "none";
+
+/** Detects compression from a layer's first bytes. Refuses zstd, which Berth does not unpack yet. */
+export function detectCompression(head: Uint8Array): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
+    throw new OciError("InvalidArgument", "zstd-compressed layers are not supported yet");
+  }
+  return "none";
+}
+
+/**
+ * Returns the uncompressed bytes of a layer stream (plain tar or gzip,
+ * detected by magic bytes) and a function that releases the input.
+ */
+export async function decompress(
+  input: AsyncIterable<Uint8Array>,
+): Promise<{ stream: AsyncIterable<Uint8Array>; destroy: () => void }> {
+  const iterator = input[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  while (headBytes < 4) {
+    const next = await iterator.next();
+    if (next.done) break;
+    head.push(next.value);
+    headBytes += next.value.byteLength;
+  }
+  async function* replay(): AsyncGenerator<Uint8Array> {
+    yield* head;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  const raw = Readable.from(replay(), { objectMode: false });
+  const destroy = () => {
+    raw.destroy();
+    void iterator.return?.();
+  };
+  if (detectCompression(Buffer.concat(head)) === "none") return { stream: raw, destroy };
+  const gunzip = createGunzip();
+  raw.on("error", (err) => gunzip.destroy(err));
+  raw.pipe(gunzip);
+  return {
+    stream: gunzip,
+    destroy: () => {
+      gunzip.destroy();
+      destroy();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { lstat, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { OciError } from "../errors.ts";
+
+/** Linux's limits: a path of at most 4096 bytes, each component at most 255. */
+export const DEFAULT_MAX_PATH_LENGTH = 4096;
+const MAX_COMPONENT_BYTES = 255;
+
+export function refuse(entry: string, why: string): OciError {
+  return new OciError("InvalidArgument", `layer entry "${entry}": ${why}`);
+}
+
+/**
+ * Splits a tar entry name into its components relative to the layer root.
+ * `./a//b/` → ["a", "b"]; the root itself → []. Refuses absolute paths, `..`
+ * components, NUL bytes and names over the length limits.
+ */
+export function entryComponents(name: string, maxPathLength = DEFAULT_MAX_PATH_LENGTH): string[] {
+  if (name.includes("\0")) throw refuse(name, "path contains a NUL byte");
+  if (name.startsWith("/")) throw refuse(name, "absolute path");
+  if (Buffer.byteLength(name) > maxPathLength)
+    throw refuse(name, `path is longer than ${maxPathLength} bytes`);
+  const parts: string[] = [];
+  for (const part of name.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") throw refuse(name, "path contains a '..' component");
+    if (Buffer.byteLength(part) > MAX_COMPONENT_BYTES) {
+      throw refuse(name, `a path component is longer than ${MAX_COMPONENT_BYTES} bytes`);
+    }
+    parts.push(part);
+  }
+  return parts;
+}
+
+/**
+ * True when a symlink at `linkComponents` with `target` would point above the
+ * root. Absolute targets resolve against the container's root, so they
+ * never escape; a relative target escapes when its `..`s climb past the root.
+ */
+export function symlinkEscapes(linkComponents: readonly string[], target: string): boolean {
+  if (target.startsWith("/")) return false;
+  let depth = linkComponents.length - 1;
+  for (const part of target.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      depth -= 1;
+      if (depth < 0) return true;
+    } else {
+      depth += 1;
+    }
+  }
+  return false;
+}
+
+async function lstatOrNull(path: string) {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+/**
+ * Walks `components` below `root` with lstat, refusing any that is a symlink
+ * or not a directory. Missing ones are created (mode 0755) when `create`,
+ * otherwise the walk stops and returns false ("does not exist").
+ * `verified` caches directories already checked; whoever removes or replaces
+ * a path must drop it and everything below it (`forgetVerified`).
+ */
+export async function walkDirectories(
+  root: string,
+  components: readonly string[],
+  entry: string,
+  create: boolean,
+  verified?: Set<string>,
+): Promise<boolean> {
+  let current = root;
+  for (const part of components) {
+    current = join(current, part);
+    if (verified?.has(current)) continue;
+    const st = await lstatOrNull(current);
+    if (st === null) {
+      if (!create) return false;
+      await mkdir(current, { mode: 0o755 });
+    } else if (st.isSymbolicLink()) {
+      throw refuse(entry, `parent "${part}" is a symlink; entries may not traverse symlinks`);
+    } else if (!st.isDirectory()) {
+      throw refuse(entry, `parent "${part}" is not a directory`);
+    }
+    verified?.add(current);
+  }
+  return true;
+}
+
+/** Drops `abs` and every path below it from a `verified` cache. */
+export function forgetVerified(verified: Set<string>, abs: string): void {
+  const below = `${abs}/`;
+  for (const path of verified) {
+    if (path === abs || path.startsWith(below)) verified.delete(path);
+  }
+}
+
+export { lstatOrNull };

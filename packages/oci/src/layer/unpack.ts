@@ -1,0 +1,273 @@
+import { constants } from "node:fs";
+import {
+  chmod,
+  type FileHandle,
+  lchown,
+  link,
+  lutimes,
+  mkdir,
+  open,
+  realpath,
+  rm,
+  symlink,
+} from "node:fs/promises";
+import { join } from "node:path";
+import { ByteSource } from "./byte-source.ts";
+import { decompress } from "./decompress.ts";
+import { run } from "./exec.ts";
+import {
+  DEFAULT_MAX_PATH_LENGTH,
+  entryComponents,
+  forgetVerified,
+  lstatOrNull,
+  refuse,
+  symlinkEscapes,
+  walkDirectories,
+} from "./paths.ts";
+import { readTar, type TarHeader } from "./tar-reader.ts";
+import { applyWhiteout, isWhiteout, type WhiteoutMode } from "./whiteout.ts";
+
+const GiB = 1024 * 1024 * 1024;
+
+export interface UnpackOptions {
+  /** "overlay": whiteouts become overlayfs markers (a layer in its own lowerdir); "apply": they delete. */
+  whiteouts: WhiteoutMode;
+  /** Largest single file, in bytes (default 10 GiB). */
+  maxEntrySize?: number;
+  /** Largest uncompressed tar stream, in bytes (default 64 GiB). */
+  maxTotalSize?: number;
+  /** Most entries (default 1,000,000). */
+  maxEntries?: number;
+  /** Longest entry path, in bytes (default 4096). */
+  maxPathLength?: number;
+  /** Set owners from the tar (default: when running as root). */
+  preserveOwner?: boolean;
+}
+
+export interface UnpackResult {
+  /** Entries applied, whiteouts included. */
+  entries: number;
+  /** Bytes of the uncompressed tar stream. */
+  bytes: number;
+  /** sha256 of the uncompressed tar stream: the layer's diff ID. */
+  diffId: string;
+}
+
+interface Context {
+  root: string;
+  source: ByteSource;
+  mode: WhiteoutMode;
+  maxEntrySize: number;
+  maxPathLength: number;
+  preserveOwner: boolean;
+  extracted: Set<string>;
+  /** Directory modes and mtimes, applied last: writing children changes mtimes, and a 0555 mode would stop them. */
+  dirMeta: Array<{ abs: string; mode: number; mtime: Date }>;
+  /** Directories under root checked to be real directories (see walkDirectories). */
+  verified: Set<string>;
+}
+
+/**
+ * Applies a layer (plain or gzip tar, detected by magic bytes) onto
+ * `destDir`. Never writes outside `destDir`: every entry is checked before
+ * anything is created for it, and a refused entry throws
+ * OciError("InvalidArgument") naming it. Entries applied before a refused one
+ * stay; the caller discards the directory of a layer that failed.
+ */
+export async function unpackLayer(
+  input: AsyncIterable<Uint8Array>,
+  destDir: string,
+  options: UnpackOptions,
+): Promise<UnpackResult> {
+  await mkdir(destDir, { recursive: true });
+  const { stream, destroy } = await decompress(input);
+  const ctx: Context = {
+    root: await realpath(destDir),
+    source: new ByteSource(stream, options.maxTotalSize ?? 64 * GiB),
+    mode: options.whiteouts,
+    maxEntrySize: options.maxEntrySize ?? 10 * GiB,
+    maxPathLength: options.maxPathLength ?? DEFAULT_MAX_PATH_LENGTH,
+    preserveOwner: options.preserveOwner ?? process.getuid?.() === 0,
+    extracted: new Set(),
+    dirMeta: [],
+    verified: new Set(),
+  };
+  const maxEntries = options.maxEntries ?? 1_000_000;
+  let entries = 0;
+  try {
+    for await (const header of readTar(ctx.source)) {
+      entries += 1;
+      if (entries > maxEntries) throw refuse(header.path, `layer has more than ${maxEntries} entries`);
+      await applyEntry(ctx, header);
+    }
+    const diffId = await ctx.source.finish();
+    await restoreDirectoryMeta(ctx);
+    return { entries, bytes: ctx.source.total, diffId };
+  } finally {
+    destroy();
+  }
+}
+
+async function applyEntry(ctx: Context, h: TarHeader): Promise<void> {
+  const components = entryComponents(h.path, ctx.maxPathLength);
+  checkXattrNames(h);
+  if (h.type === "char" || h.type === "block") throw refuse(h.path, `${h.type} devices are not allowed`);
+  if (h.type === "file" && h.size > ctx.maxEntrySize) {
+    throw refuse(h.path, `size ${h.size} exceeds the limit of ${ctx.maxEntrySize} bytes`);
+  }
+  const base = components[components.length - 1];
+  if (base === undefined) {
+    // The root itself ("./"): its metadata belongs to the directory the caller made.
+    if (h.type !== "directory") throw refuse(h.path, "the layer root must be a directory");
+    return;
+  }
+  if (isWhiteout(base)) {
+    if (h.type === "file") await ctx.source.skip(h.size);
+    await applyWhiteout({ root: ctx.root, mode: ctx.mode, extracted: ctx.extracted }, h.path, components);
+    ctx.verified.clear(); // whiteouts delete subtrees
+    return;
+  }
+  const hardlinkTarget = h.type === "hardlink" ? await checkHardlink(ctx, h) : undefined;
+  if (h.type === "symlink" && (h.linkpath === "" || h.linkpath.includes("\0"))) {
+    throw refuse(h.path, "symlink has an empty or NUL-containing target");
+  }
+  if (h.type === "symlink" && symlinkEscapes(components, h.linkpath)) {
+    throw refuse(h.path, `symlink target "${h.linkpath}" points outside the root`);
+  }
+  await walkDirectories(ctx.root, components.slice(0, -1), h.path, true, ctx.verified);
+  const abs = join(ctx.root, ...components);
+  await writeEntry(ctx, h, abs, hardlinkTarget);
+  markExtracted(ctx.extracted, components);
+}
+
+function markExtracted(extracted: Set<string>, components: readonly string[]): void {
+  for (let i = 1; i <= components.length; i++) extracted.add(components.slice(0, i).join("/"));
+}
+
+/** A hardlink's target must be a non-directory this layer already wrote, reached without symlinks. */
+async function checkHardlink(ctx: Context, h: TarHeader): Promise<string> {
+  if (h.linkpath.startsWith("/")) throw refuse(h.path, `hardlink target "${h.linkpath}" is absolute`);
+  let target: string[];
+  try {
+    target = entryComponents(h.linkpath, ctx.maxPathLength);
+  } catch {
+    throw refuse(h.path, `hardlink target "${h.linkpath}" is outside the root`);
+  }
+  if (!ctx.extracted.has(target.join("/")) || target.length === 0) {
+    throw refuse(h.path, `hardlink target "${h.linkpath}" is not an earlier entry of this layer`);
+  }
+  await walkDirectories(ctx.root, target.slice(0, -1), h.path, false, ctx.verified);
+  const abs = join(ctx.root, ...target);
+  const st = await lstatOrNull(abs);
+  if (st === null || st.isDirectory()) {
+    throw refuse(h.path, `hardlink target "${h.linkpath}" is missing or a directory`);
+  }
+  return abs;
+}
+
+async function writeEntry(ctx: Context, h: TarHeader, abs: string, hardlinkTarget?: string): Promise<void> {
+  switch (h.type) {
+    case "directory":
+      return writeDirectory(ctx, h, abs);
+    case "file":
+      return writeFile(ctx, h, abs);
+    case "symlink":
+      await replace(ctx, abs);
+      await symlink(h.linkpath, abs);
+      await setOwner(ctx, h, abs);
+      await lutimes(abs, h.mtime, h.mtime);
+      return;
+    case "hardlink":
+      if (hardlinkTarget === abs) return;
+      await replace(ctx, abs);
+      await link(hardlinkTarget!, abs);
+      return;
+    case "fifo":
+      await replace(ctx, abs);
+      await run("mkfifo", ["-m", (h.mode & 0o777).toString(8), abs]);
+      await setOwner(ctx, h, abs);
+      await chmod(abs, h.mode);
+      await lutimes(abs, h.mtime, h.mtime);
+      return;
+    default:
+      throw refuse(h.path, `${h.type} entries are not allowed`);
+  }
+}
+
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** Creates a new file at `abs`, first removing whatever is there (never opening through a symlink). */
+async function createExclusive(ctx: Context, abs: string): Promise<FileHandle> {
+  try {
+    return await open(abs, CREATE_FLAGS, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  await replace(ctx, abs);
+  return open(abs, CREATE_FLAGS, 0o600);
+}
+
+/** Removes whatever is at `abs` (a symlink itself, never its target) so an entry can take its place. */
+async function replace(ctx: Context, abs: string): Promise<void> {
+  forgetVerified(ctx.verified, abs);
+  await rm(abs, { recursive: true, force: true });
+}
+
+async function setOwner(ctx: Context, h: TarHeader, abs: string): Promise<void> {
+  if (ctx.preserveOwner) await lchown(abs, h.uid, h.gid);
+}
+
+async function writeDirectory(ctx: Context, h: TarHeader, abs: string): Promise<void> {
+  const st = await lstatOrNull(abs);
+  if (st !== null && !st.isDirectory()) await replace(ctx, abs);
+  if (st === null || !st.isDirectory()) await mkdir(abs, { mode: 0o700 });
+  ctx.verified.add(abs);
+  await setOwner(ctx, h, abs);
+  await applyXattrs(ctx, h, abs);
+  ctx.dirMeta.push({ abs, mode: h.mode, mtime: h.mtime });
+}
+
+async function writeFile(ctx: Context, h: TarHeader, abs: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await createExclusive(ctx, abs);
+    for await (const chunk of ctx.source.chunks(h.size)) await fh.write(chunk);
+    if (ctx.preserveOwner) await fh.chown(h.uid, h.gid);
+    await fh.chmod(h.mode);
+    await applyXattrs(ctx, h, abs);
+    await fh.utimes(h.mtime, h.mtime);
+  } finally {
+    await fh?.close();
+  }
+}
+
+/**
+ * Extended attributes from PAX `SCHILY.xattr.*`. `trusted.*` is refused: in
+ * overlay mode an image could forge whiteouts, opaque directories or
+ * redirects with it.
+ */
+const ALLOWED_XATTR = /^(user\.|security\.|system\.posix_acl_(access|default)$)/;
+
+function checkXattrNames(h: TarHeader): void {
+  for (const name of Object.keys(h.xattrs)) {
+    if (!ALLOWED_XATTR.test(name)) throw refuse(h.path, `extended attribute "${name}" is not allowed`);
+  }
+}
+
+/** Sets a file's or directory's xattrs with setfattr(1) (as root only; Node has no xattr API). */
+async function applyXattrs(ctx: Context, h: TarHeader, abs: string): Promise<void> {
+  if (!ctx.preserveOwner) return;
+  for (const [name, value] of Object.entries(h.xattrs)) {
+    await run("setfattr", ["-h", "-n", name, "-v", `0x${value.toString("hex")}`, abs]);
+  }
+}
+
+/** Directory modes and mtimes last, in reverse order (children before their parents). */
+async function restoreDirectoryMeta(ctx: Context): Promise<void> {
+  for (const { abs, mode, mtime } of ctx.dirMeta.reverse()) {
+    const st = await lstatOrNull(abs);
+    if (!st?.isDirectory()) continue;
+    await chmod(abs, mode);
+    await lutimes(abs, mtime, mtime);
+  }
+}
