@@ -1,4 +1,18 @@
 // The public surface of @berth/oci; each module adds its exports here by name.
+
+export {
+  apiHost,
+  type Challenge,
+  type Credentials,
+  createRegistryClient,
+  type FetchedManifest,
+  isLoopbackRegistry,
+  parseChallenge,
+  type RegistryBlobInfo,
+  type RegistryClient,
+  type RegistryClientOptions,
+  type RepositoryRef,
+} from "./client/index.ts";
 export {
   assertDigest,
   createDigester,

@@ -1,5 +1,13 @@
 /** The local image store (imported root filesystems for now) and container root filesystems. */
 export { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
+export { type LayerStatus, type ProgressListener, type PullEvent, shortLayerId } from "./pull/events.ts";
+export {
+  formatPlatform,
+  hostPlatform,
+  type PlatformSpec,
+  parsePlatform,
+} from "./pull/platform.ts";
+export { type PullOptions, type PullResult, pullImage } from "./pull/pull.ts";
 export {
   DEFAULT_TAG,
   digestHex,
@@ -14,6 +22,7 @@ export {
   DEFAULT_IMAGE_PATH,
   type ImageStore,
   type ImportOptions,
+  type NewImage,
   type RemoveOptions,
   type RemoveResult,
 } from "./store.ts";

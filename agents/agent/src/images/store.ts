@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { BerthError } from "@berth/protocol";
 import { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
@@ -32,9 +32,24 @@ export interface RemoveResult {
   deleted: string | null;
 }
 
+/** A pulled image to record: its layers must already be in the store (see layerPath). */
+export interface NewImage {
+  digest: string;
+  /** Layer diff IDs, lowest first. */
+  layers: string[];
+  config: ImageConfig;
+  size: number;
+}
+
 export interface ImageStore {
   /** <stateDir>/images */
   readonly root: string;
+  /** Scratch space on the store's filesystem (a rename from it into the store is atomic). */
+  readonly tempDir: string;
+  /** Where a layer with this diff ID (the sha256 of its uncompressed tar) is, or goes, unpacked. */
+  layerPath(diffId: string): string;
+  /** Record an image whose layers are in place and point `name` (if any) at it; returns the name's previous digest. */
+  addImage(image: NewImage, name: string | null): Promise<{ record: ImageRecord; previous: string | null }>;
   importDirectory(dir: string, options: ImportOptions): Promise<ImageRecord>;
   importTarball(file: string, options: ImportOptions): Promise<ImageRecord>;
   resolve(ref: string): Promise<ResolvedImage>;
@@ -45,6 +60,12 @@ export interface ImageStore {
 }
 
 type Names = Record<string, string>;
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 function importConfig(options: ImportOptions): ImageConfig {
   const env = [`PATH=${DEFAULT_IMAGE_PATH}`];
@@ -120,7 +141,7 @@ export function createImageStore(stateDir: string): ImageStore {
     }
     throw new BerthError(
       "NotFound",
-      `no image "${ref}" in the local store; import it first (berth-agent import)`,
+      `no image "${ref}" in the local store; pull or import it first (berth-agent pull|import)`,
     );
   }
 
@@ -202,8 +223,34 @@ export function createImageStore(stateDir: string): ImageStore {
     return untagged;
   }
 
+  async function addImage(image: NewImage, name: string | null) {
+    const normalized = name === null ? null : normalizeName(name);
+    await ensureDirs();
+    return withLockFile(lockFile, async () => {
+      for (const layer of image.layers) {
+        if (!(await exists(layerDir(layer)))) {
+          throw new BerthError(
+            "Unavailable",
+            `layer ${layer} was removed while the image was pulled; pull again`,
+          );
+        }
+      }
+      const names = await readNames();
+      const previous = normalized === null ? null : (names[normalized] ?? null);
+      const existing = await readRecord(image.digest);
+      const record: ImageRecord = existing ?? { ...image, names: [], createdAt: new Date().toISOString() };
+      await writeFileAtomic(recordFile(image.digest), JSON.stringify(record));
+      if (normalized !== null) await setName(names, normalized, image.digest);
+      await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
+      return { record: { ...record, names: namesOf(names, image.digest) }, previous };
+    });
+  }
+
   return {
     root,
+    tempDir: dirs.temp,
+    layerPath: layerDir,
+    addImage,
     importDirectory: (dir, options) => importWith(ingestDirectory, dir, options),
     importTarball: (file, options) => importWith(ingestTarball, file, options),
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { agentCommand, formatBytes, formatRelative, toDate } from "./format.ts";
+import { agentCommand, formatBytes, formatRelative, formatSize, shortDigest, toDate } from "./format.ts";
 
 describe("format", () => {
   const now = Date.parse("2026-11-27T12:00:00Z");
@@ -34,6 +34,23 @@ describe("format", () => {
     expect(formatBytes(512 * 2 ** 20)).toBe("512 MiB");
     expect(formatBytes(256 * 2 ** 30)).toBe("256 GiB");
     expect(formatBytes(null)).toBe("—");
+  });
+
+  it.each([
+    [0, "0 B"],
+    [1023, "1023 B"],
+    [1536, "1.5 KiB"],
+    [200 * 1024, "200 KiB"],
+    [18.3 * 2 ** 20, "18.3 MiB"],
+    [1.25 * 2 ** 30, "1.3 GiB"],
+    [null, "—"],
+  ])("shows %s bytes of an image as %s", (bytes, text) => {
+    expect(formatSize(bytes)).toBe(text);
+  });
+
+  it("shortens a digest to its first 12 hex digits", () => {
+    expect(shortDigest(`sha256:${"0123456789abcdef".repeat(4)}`)).toBe("sha256:0123456789ab");
+    expect(shortDigest("weird")).toBe("weird");
   });
 
   it("builds the exact agent command", () => {

@@ -57,3 +57,28 @@ export function agentCommand(origin: string, token: string): string {
 export function currentOrigin(): string {
   return typeof window === "undefined" ? "https://berth.example.com" : window.location.origin;
 }
+
+/** Image and layer sizes: `512 B`, `4.2 KiB`, `18.3 MiB`, `1.2 GiB`. */
+export function formatSize(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return "—";
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `sha256:0123456789ab`: the algorithm and the first 12 hex digits, as `docker images` shows them. */
+export function shortDigest(digest: string): string {
+  const [algorithm, hex] = digest.split(":", 2);
+  return hex ? `${algorithm}:${hex.slice(0, 12)}` : digest;
+}
+
+/** The host:port clients push to: the one this dashboard is served from. */
+export function currentHost(): string {
+  return typeof window === "undefined" ? "berth.example.com" : window.location.host;
+}

@@ -23,3 +23,6 @@ export type HostState = Host["state"];
 export type FleetEvent = Wire<RouterOutputs["events"]["list"][number]>;
 export type JoinToken = Wire<RouterOutputs["joinTokens"]["list"][number]>;
 export type CreatedJoinToken = Wire<RouterOutputs["joinTokens"]["create"]>;
+export type RegistryRepository = Wire<RouterOutputs["registry"]["repositories"][number]>;
+export type RegistryTag = Wire<RouterOutputs["registry"]["repository"]["tags"][number]>;
+export type RegistryManifest = Wire<RouterOutputs["registry"]["manifest"]>;

@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { OciError } from "../errors.ts";
 
@@ -44,8 +44,9 @@ export async function decompress(
   };
   if (detectCompression(Buffer.concat(head)) === "none") return { stream: raw, destroy };
   const gunzip = createGunzip();
-  raw.on("error", (err) => gunzip.destroy(err));
-  raw.pipe(gunzip);
+  // pipeline gives both streams an error listener and passes a failure of the
+  // input on to gunzip, whose reader then sees it (never an uncaught error).
+  pipeline(raw, gunzip, () => {});
   return {
     stream: gunzip,
     destroy: () => {

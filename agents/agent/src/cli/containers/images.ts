@@ -1,7 +1,9 @@
 import { stat } from "node:fs/promises";
-import { BerthError } from "@berth/protocol";
+import { createRegistryClient, isLoopbackRegistry } from "@berth/oci";
+import { BerthError, isBerthError } from "@berth/protocol";
 import { type Command, Option } from "commander";
-import type { CliIo } from "../io.ts";
+import { type ImageStore, type PullEvent, parsePlatform, pullImage } from "../../images/index.ts";
+import { type CliIo, processIo, usageError } from "../io.ts";
 import { openEngine } from "./context.ts";
 import { collect, parseEnv } from "./flags.ts";
 import { ago, bytes, shortId, table } from "./format.ts";
@@ -67,6 +69,27 @@ export function registerImageCommands(program: Command, io: CliIo): void {
     );
 
   program
+    .command("pull")
+    .summary("pull an image from a registry")
+    .argument("<image>", "e.g. busybox, registry.local:5000/shop/web:1.2, name@sha256:…")
+    .option("--insecure-registry <host>", "use plain http for this registry (repeatable)", collect)
+    .option("--creds <user:password>", "credentials for the image's registry")
+    .option(
+      "--platform <os/arch[/variant]>",
+      "platform to pull from a multi-platform image (default: this host's)",
+    )
+    .action(async (image: string, f: PullFlags, cmd: Command) => {
+      const { images } = openEngine(cmd);
+      const render = progressRenderer((t) => io.stdout(t), io === processIo && process.stdout.isTTY === true);
+      const result = await pullImage(images, image, {
+        client: registryClient(f),
+        ...(f.platform ? { platform: parsePlatform(f.platform) } : {}),
+        onProgress: render,
+      });
+      io.stdout(`${result.name ?? image}\n`);
+    });
+
+  program
     .command("tag")
     .summary("give an image another name")
     .argument("<image>", "existing name or digest")
@@ -124,4 +147,81 @@ export function registerImageCommands(program: Command, io: CliIo): void {
         io.stdout(`${name}\n`);
       }
     });
+}
+
+interface PullFlags {
+  insecureRegistry?: string[];
+  creds?: string;
+  platform?: string;
+}
+
+function registryClient(f: PullFlags) {
+  const insecure = new Set(f.insecureRegistry ?? []);
+  let credentials: { username: string; password: string } | undefined;
+  if (f.creds !== undefined) {
+    const at = f.creds.indexOf(":");
+    if (at <= 0) throw usageError("--creds: use USER:PASSWORD");
+    credentials = { username: f.creds.slice(0, at), password: f.creds.slice(at + 1) };
+  }
+  return createRegistryClient({
+    userAgent: "berth-agent",
+    insecure: (registry) => insecure.has(registry) || isLoopbackRegistry(registry),
+    credentials: () => credentials,
+  });
+}
+
+const BAR_WIDTH = 40;
+
+function progressLine(id: string, status: string, current?: number, total?: number): string {
+  if (current === undefined || total === undefined || total === 0) return `${id}: ${status}`;
+  const filled = Math.min(BAR_WIDTH, Math.floor((current / total) * BAR_WIDTH));
+  const bar = `[${"=".repeat(Math.max(filled - 1, 0))}${filled > 0 ? ">" : ""}${" ".repeat(BAR_WIDTH - filled)}]`;
+  return `${id}: ${status} ${bar} ${bytes(current)}/${bytes(total)}`;
+}
+
+/**
+ * Docker-like pull output: one line per layer, rewritten in place on a
+ * terminal; otherwise a plain line for each status change (no byte counts).
+ */
+export function progressRenderer(out: (text: string) => void, tty: boolean): (event: PullEvent) => void {
+  const order: string[] = [];
+  const write = (id: string, line: string) => {
+    const at = order.indexOf(id);
+    if (at === -1) order.push(id);
+    if (at === -1 || !tty) return out(`${line}\n`);
+    const up = order.length - at;
+    out(`\x1b[${up}A\r\x1b[2K${line}\x1b[${up}B\r`);
+  };
+  return (event) => {
+    if (event.type === "resolved") out(`${event.ref}: Pulling\n`);
+    else if (event.type === "layer") write(event.id, progressLine(event.id, event.status));
+    else if (event.type === "progress") {
+      if (tty) write(event.id, progressLine(event.id, "Downloading", event.current, event.total));
+    } else {
+      out(`Digest: ${event.digest}\n`);
+      const status = event.status === "up-to-date" ? "Image is up to date for" : "Downloaded newer image for";
+      out(`Status: ${status} ${event.ref}\n`);
+    }
+  };
+}
+
+/**
+ * For `run`: pull `ref` when the local store has no such image, as `docker
+ * run` does (registries on loopback over http, anonymous). The pull's
+ * progress goes to stderr, leaving stdout to the container.
+ */
+export async function pullIfMissing(images: ImageStore, ref: string, io: CliIo): Promise<void> {
+  const missing = await images.resolve(ref).then(
+    () => false,
+    (err: unknown) => {
+      if (isBerthError(err) && err.code === "NotFound") return true;
+      throw err;
+    },
+  );
+  if (!missing || /^(sha256:)?[a-f0-9]{12,64}$/.test(ref)) return;
+  io.stderr(`Unable to find image '${ref}' locally\n`);
+  await pullImage(images, ref, {
+    client: registryClient({}),
+    onProgress: progressRenderer((t) => io.stderr(t), io === processIo && process.stderr.isTTY === true),
+  });
 }

@@ -17,6 +17,7 @@ import {
   parseTmpfs,
   parseVolume,
 } from "./flags.ts";
+import { pullIfMissing } from "./images.ts";
 
 export interface RunFlags {
   detach?: boolean;
@@ -167,7 +168,9 @@ Examples:
     .action(async (image: string, command: string[], flags: RunFlags, cmd: Command) => {
       if (flags.interactive && flags.detach) throw usageError("-i and -d cannot be used together");
       const config = configFromFlags(image, command, flags);
-      const { runtime } = openEngine(cmd);
+      const { runtime, images } = openEngine(cmd);
+      // Like docker run: an image that is not here yet is pulled first (progress on stderr).
+      await pullIfMissing(images, image, io);
       const created = await runtime.create(config);
       if (flags.interactive) {
         // In the foreground on this terminal; the container lives as long as this command.

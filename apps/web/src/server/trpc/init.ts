@@ -1,5 +1,6 @@
 import type { AgentGateway, ChangeFeed, Principal } from "@berth/control";
 import type { Database } from "@berth/db";
+import type { BlobStore } from "@berth/oci";
 import { BerthError, type ErrorCode, isBerthError } from "@berth/protocol";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
@@ -11,6 +12,8 @@ export interface ControlPlane {
   version: string;
   /** True when session cookies should carry `Secure`. */
   secureCookies: boolean;
+  /** The built-in registry's blobs, for the dashboard to read manifests; absent without a registry. */
+  registryBlobs?: BlobStore;
 }
 
 export interface Context {

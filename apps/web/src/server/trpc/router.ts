@@ -4,12 +4,14 @@ import { authRouter } from "./routers/auth.ts";
 import { eventsRouter } from "./routers/events.ts";
 import { hostsRouter } from "./routers/hosts.ts";
 import { joinTokensRouter } from "./routers/join-tokens.ts";
+import { registryRouter } from "./routers/registry.ts";
 
 export const appRouter = router({
   auth: authRouter,
   hosts: hostsRouter,
   joinTokens: joinTokensRouter,
   events: eventsRouter,
+  registry: registryRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { progressRenderer } from "./images.ts";
+
+function render(tty: boolean) {
+  let out = "";
+  const r = progressRenderer((t) => {
+    out += t;
+  }, tty);
+  r({ type: "resolved", ref: "busybox:latest", digest: `sha256:${"a".repeat(64)}`, layers: 2 });
+  r({ type: "layer", id: "111111111111", status: "Pulling fs layer" });
+  r({ type: "layer", id: "222222222222", status: "Pulling fs layer" });
+  r({ type: "progress", id: "111111111111", current: 512, total: 1024 });
+  r({ type: "layer", id: "222222222222", status: "Already exists" });
+  r({ type: "layer", id: "111111111111", status: "Pull complete" });
+  r({ type: "done", ref: "busybox:latest", digest: `sha256:${"a".repeat(64)}`, status: "downloaded" });
+  return out;
+}
+
+describe("pull progress", () => {
+  it("prints plain lines without byte counts when not on a terminal", () => {
+    expect(render(false).split("\n")).toEqual([
+      "busybox:latest: Pulling",
+      "111111111111: Pulling fs layer",
+      "222222222222: Pulling fs layer",
+      "222222222222: Already exists",
+      "111111111111: Pull complete",
+      `Digest: sha256:${"a".repeat(64)}`,
+      "Status: Downloaded newer image for busybox:latest",
+      "",
+    ]);
+  });
+
+  it("rewrites a layer's own line in place on a terminal", () => {
+    const out = render(true);
+    // The first layer's line is two lines up, the second's one.
+    expect(out).toContain(`\x1b[2A\r\x1b[2K111111111111: Downloading [${"=".repeat(19)}>${" ".repeat(20)}] `);
+    expect(out).toContain("\x1b[1A\r\x1b[2K222222222222: Already exists\x1b[1B\r");
+    expect(out).toContain("\x1b[2A\r\x1b[2K111111111111: Pull complete\x1b[2B\r");
+  });
+});

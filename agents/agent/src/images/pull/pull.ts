@@ -1,0 +1,177 @@
+import {
+  type Descriptor,
+  type FetchedManifest,
+  familiarString,
+  type ImageManifest,
+  type ImageReference,
+  INDEX_MEDIA_TYPES,
+  MANIFEST_MEDIA_TYPES,
+  MAX_CONFIG_BYTES,
+  OciError,
+  type ImageConfig as OciImageConfig,
+  parseImageConfig,
+  parseManifest,
+  parseReference,
+  type RegistryClient,
+  verifyDigest,
+} from "@berth/oci";
+import { BerthError } from "@berth/protocol";
+import type { ImageStore } from "../store.ts";
+import type { ImageRecord } from "../types.ts";
+import { type ProgressListener, shortLayerId } from "./events.ts";
+import { ensureLayer } from "./layer.ts";
+import { hostPlatform, type PlatformSpec, selectManifest, toImageConfig } from "./platform.ts";
+
+const ACCEPT = [...MANIFEST_MEDIA_TYPES, ...INDEX_MEDIA_TYPES];
+/** Layers downloaded at once (Docker's default is 3). */
+const CONCURRENT_LAYERS = 3;
+
+export interface PullOptions {
+  client: RegistryClient;
+  /** Default: this host's (linux/amd64 on x86-64). */
+  platform?: PlatformSpec;
+  onProgress?: ProgressListener;
+}
+
+export interface PullResult {
+  record: ImageRecord;
+  /** The name the image got ("busybox:latest"), or null for a pull by digest alone. */
+  name: string | null;
+  /** The digest of what the reference points at (an index's, for a multi-platform image). */
+  digest: string;
+  /** True when the name pointed at this image already. */
+  upToDate: boolean;
+  /** Layers this call downloaded. */
+  downloaded: number;
+}
+
+/** The image manifest for `platform`, following an index when the reference names one. */
+async function resolveManifest(
+  client: RegistryClient,
+  ref: ImageReference,
+  platform: PlatformSpec,
+): Promise<{ top: FetchedManifest; digest: string; manifest: ImageManifest }> {
+  const top = await client.getManifest(ref, ACCEPT);
+  const parsed = parseManifest(top.bytes, top.mediaType);
+  if (parsed.kind === "manifest") return { top, digest: top.digest, manifest: parsed.manifest };
+  const chosen = selectManifest(parsed.index.manifests, platform, familiarString(ref));
+  const child = await client.getManifest({ ...ref, digest: chosen.digest }, ACCEPT);
+  const inner = parseManifest(child.bytes, child.mediaType);
+  if (inner.kind !== "manifest") {
+    throw new OciError("InvalidArgument", `${chosen.digest}: an index inside an index is not supported`);
+  }
+  return { top, digest: child.digest, manifest: inner.manifest };
+}
+
+async function fetchConfig(
+  client: RegistryClient,
+  ref: ImageReference,
+  config: Descriptor,
+): Promise<OciImageConfig> {
+  if (config.size > MAX_CONFIG_BYTES) {
+    throw new OciError(
+      "InvalidArgument",
+      `image config is ${config.size} bytes; the limit is ${MAX_CONFIG_BYTES}`,
+    );
+  }
+  const { stream } = await client.getBlob(ref, config.digest);
+  const chunks: Buffer[] = [];
+  const collect = async function* () {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      yield chunk;
+    }
+  };
+  try {
+    await verifyDigest(collect(), config.digest, { maxBytes: MAX_CONFIG_BYTES, expectedSize: config.size });
+  } finally {
+    stream.destroy();
+  }
+  return parseImageConfig(Buffer.concat(chunks));
+}
+
+/** Runs `work` over `items`, at most `limit` at a time, failing with the first error. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function checkLayers(manifest: ImageManifest, config: OciImageConfig, ref: string): string[] {
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== manifest.layers.length) {
+    throw new OciError(
+      "InvalidArgument",
+      `${ref}: the manifest has ${manifest.layers.length} layers but the config lists ${diffIds.length} diff IDs`,
+    );
+  }
+  return diffIds;
+}
+
+/**
+ * Pulls `refText` into the store: manifest (an index resolved to the
+ * platform's manifest), config, and each layer not already unpacked —
+ * verified by digest and unpacked with overlay whiteouts into its own
+ * directory keyed by diff ID, shared with every image that has it.
+ */
+export async function pullImage(
+  store: ImageStore,
+  refText: string,
+  options: PullOptions,
+): Promise<PullResult> {
+  try {
+    return await pull(store, refText, options);
+  } catch (err) {
+    throw toBerthError(err);
+  }
+}
+
+async function pull(store: ImageStore, refText: string, options: PullOptions): Promise<PullResult> {
+  const ref = parseReference(refText);
+  const onProgress = options.onProgress ?? (() => {});
+  const shown = familiarString(ref);
+  const { top, digest, manifest } = await resolveManifest(
+    options.client,
+    ref,
+    options.platform ?? hostPlatform(),
+  );
+  onProgress({ type: "resolved", ref: shown, digest: top.digest, layers: manifest.layers.length });
+  const config = await fetchConfig(options.client, ref, manifest.config);
+  const diffIds = checkLayers(manifest, config, shown);
+  for (const layer of manifest.layers)
+    onProgress({ type: "layer", id: shortLayerId(layer.digest), status: "Pulling fs layer" });
+  let downloaded = 0;
+  await eachLimited(
+    manifest.layers.map((layer, i) => ({ layer, diffId: diffIds[i]! })),
+    CONCURRENT_LAYERS,
+    async ({ layer, diffId }) => {
+      const repo = { registry: ref.registry, repository: ref.repository };
+      if (await ensureLayer({ store, client: options.client, repo, layer, diffId, onProgress }))
+        downloaded += 1;
+    },
+  );
+  const name =
+    ref.tag === undefined
+      ? null
+      : familiarString({ registry: ref.registry, repository: ref.repository, tag: ref.tag });
+  const size = manifest.layers.reduce((sum, l) => sum + l.size, 0);
+  const { record, previous } = await store.addImage(
+    { digest, layers: diffIds, config: toImageConfig(config), size },
+    name,
+  );
+  const upToDate = previous === digest && downloaded === 0;
+  onProgress({
+    type: "done",
+    ref: shown,
+    digest: top.digest,
+    status: upToDate ? "up-to-date" : "downloaded",
+  });
+  return { record, name, digest: top.digest, upToDate, downloaded };
+}
+
+/** BerthError for an OciError (the agent's edge), keeping the code and cause. */
+export function toBerthError(err: unknown): unknown {
+  return err instanceof OciError ? new BerthError(err.code, err.message, { cause: err }) : err;
+}

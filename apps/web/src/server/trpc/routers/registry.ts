@@ -1,0 +1,23 @@
+import { getManifestDetails, getRepository, listRepositories } from "@berth/control";
+import { isDigest, isRepositoryName } from "@berth/oci";
+import { BerthError } from "@berth/protocol";
+import { z } from "zod";
+import { authedProcedure, router } from "../init.ts";
+
+const repositoryName = z.string().max(255).refine(isRepositoryName, { message: "invalid repository name" });
+
+/** The built-in registry, read-only: every logged-in user may browse it. */
+export const registryRouter = router({
+  repositories: authedProcedure.query(({ ctx }) => listRepositories(ctx.cp.database.db)),
+  repository: authedProcedure
+    .input(z.object({ name: repositoryName }))
+    .query(({ ctx, input }) => getRepository(ctx.cp.database.db, input.name, ctx.cp.registryBlobs)),
+  manifest: authedProcedure
+    .input(z.object({ repository: repositoryName, digest: z.string().refine(isDigest, "invalid digest") }))
+    .query(({ ctx, input }) => {
+      if (!ctx.cp.registryBlobs) {
+        throw new BerthError("FailedPrecondition", "this control plane runs without the built-in registry");
+      }
+      return getManifestDetails(ctx.cp.database.db, ctx.cp.registryBlobs, input.repository, input.digest);
+    }),
+});

@@ -1,0 +1,139 @@
+import { OciError } from "../errors.ts";
+import {
+  basicHeader,
+  type Challenge,
+  type Credentials,
+  fetchToken,
+  parseChallenge,
+  TokenCache,
+} from "./auth.ts";
+import { networkError, responseError } from "./errors.ts";
+
+export interface RegistryClientOptions {
+  fetch?: typeof globalThis.fetch;
+  /** Credentials for a registry host (as written in references: `docker.io`, `localhost:5000`). */
+  credentials?: (registry: string) => Credentials | undefined;
+  userAgent?: string;
+  /** Plain http instead of https; default: localhost, 127.0.0.1 and [::1] on any port. */
+  insecure?: (registry: string) => boolean;
+}
+
+export interface RegistryRequest {
+  registry: string;
+  repository: string;
+  /** Path under /v2/<repository>/, e.g. `manifests/latest`. */
+  path: string;
+  method: "GET" | "HEAD";
+  headers?: Record<string, string>;
+  /** For messages: "manifest busybox:latest". */
+  what: string;
+}
+
+const DOCKER_HUB = "docker.io";
+const DOCKER_HUB_API = "registry-1.docker.io";
+
+export function isLoopbackRegistry(registry: string): boolean {
+  const host = registry.startsWith("[")
+    ? registry.slice(0, registry.indexOf("]") + 1)
+    : registry.split(":")[0];
+  return host === "localhost" || host === "127.0.0.1" || host === "[::1]";
+}
+
+/** The host to talk to: Docker Hub's API lives at registry-1.docker.io. */
+export function apiHost(registry: string): string {
+  return registry === DOCKER_HUB || registry === "index.docker.io" ? DOCKER_HUB_API : registry;
+}
+
+/**
+ * Sends requests to a registry's /v2/ API with its authentication: anonymous
+ * first; on 401 the WWW-Authenticate challenge decides — a Bearer token from
+ * the realm (cached per registry and scope) or Basic credentials — and the
+ * request is sent once more.
+ */
+export class RegistryHttp {
+  readonly #fetch: typeof globalThis.fetch;
+  readonly #credentials: (registry: string) => Credentials | undefined;
+  readonly #insecure: (registry: string) => boolean;
+  readonly userAgent: string;
+  readonly #tokens = new TokenCache();
+  /** Registries known to want Basic credentials. */
+  readonly #basic = new Set<string>();
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#credentials = options.credentials ?? (() => undefined);
+    this.#insecure = options.insecure ?? isLoopbackRegistry;
+    this.userAgent = options.userAgent ?? "berth";
+  }
+
+  url(registry: string, repository: string, path: string): string {
+    const scheme = this.#insecure(registry) ? "http" : "https";
+    return `${scheme}://${apiHost(registry)}/v2/${repository}/${path}`;
+  }
+
+  #authorization(req: RegistryRequest, scope: string): string | undefined {
+    const token = this.#tokens.get(req.registry, scope);
+    if (token) return `Bearer ${token}`;
+    const creds = this.#basic.has(req.registry) ? this.#credentials(req.registry) : undefined;
+    return creds ? basicHeader(creds) : undefined;
+  }
+
+  async #send(req: RegistryRequest, authorization: string | undefined): Promise<Response> {
+    const headers: Record<string, string> = { "user-agent": this.userAgent, ...req.headers };
+    if (authorization) headers.authorization = authorization;
+    try {
+      return await this.#fetch(this.url(req.registry, req.repository, req.path), {
+        method: req.method,
+        headers,
+        redirect: "follow",
+      });
+    } catch (err) {
+      throw networkError(err, req.registry, req.what);
+    }
+  }
+
+  /** Answers a challenge: the Authorization header to retry with, or null when there is none to give. */
+  async #answer(req: RegistryRequest, challenge: Challenge, scope: string): Promise<string | null> {
+    const credentials = this.#credentials(req.registry);
+    if (challenge.scheme === "basic") {
+      if (!credentials) return null;
+      this.#basic.add(req.registry);
+      return basicHeader(credentials);
+    }
+    const { token, expiresIn } = await fetchToken({
+      fetch: this.#fetch,
+      challenge,
+      scope: challenge.scope ?? scope,
+      registry: req.registry,
+      credentials,
+      userAgent: this.userAgent,
+    });
+    this.#tokens.set(req.registry, scope, token, expiresIn);
+    return `Bearer ${token}`;
+  }
+
+  /** A successful response (2xx), or an OciError with the registry's code. */
+  async request(req: RegistryRequest): Promise<Response> {
+    const scope = `repository:${req.repository}:pull`;
+    let res = await this.#send(req, this.#authorization(req, scope));
+    if (res.status === 401) {
+      const challenge = parseChallenge(res.headers.get("www-authenticate"));
+      const authorization = challenge ? await this.#answer(req, challenge, scope) : null;
+      if (authorization) {
+        await res.body?.cancel();
+        res = await this.#send(req, authorization);
+      }
+    }
+    if (res.ok) return res;
+    if (req.method === "HEAD") {
+      await res.body?.cancel();
+      throw await responseError(new Response(null, { status: res.status }), req.registry, req.what);
+    }
+    throw await responseError(res, req.registry, req.what);
+  }
+}
+
+export function checkedLength(res: Response, max: number, what: string): void {
+  const length = Number(res.headers.get("content-length") ?? "0");
+  if (length > max) throw new OciError("InvalidArgument", `${what} is ${length} bytes; the limit is ${max}`);
+}

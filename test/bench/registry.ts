@@ -1,0 +1,229 @@
+/**
+ * Registry throughput: skopeo pushes and pulls one multi-layer image (about
+ * 300 MB of incompressible data by default) over loopback, to and from
+ * Berth's registry (the real control plane: /v2/ with Postgres metadata and
+ * Berth's auth) and Debian's docker-registry (the reference implementation),
+ * interleaved, in one run. Prints MB/s and Berth's ratio to docker-registry.
+ * See test/bench/README.md.
+ *
+ *   npx tsx test/bench/registry.ts [--runs N] [--mb 300] [--layers 3]
+ *
+ * Needs skopeo and docker-registry (Debian). Exits 0 whatever the figures.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import pino from "pino";
+import { startControlPlane } from "../../apps/web/src/server/control-plane.ts";
+import { createUser, SYSTEM_ACTOR } from "../../packages/control/src/index.ts";
+import { startEmbeddedPostgres } from "../../packages/db/src/embedded.ts";
+
+const GOAL = 0.8;
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "3" },
+    mb: { type: "string", default: "300" },
+    layers: { type: "string", default: "3" },
+  },
+});
+const RUNS = Number(values.runs);
+const MB = Number(values.mb);
+const LAYERS = Number(values.layers);
+
+function need(program: string, pkg: string): void {
+  if (spawnSync("sh", ["-c", 'command -v "$1"', "sh", program]).status !== 0) {
+    throw new Error(`${program} is missing: apt-get install -y ${pkg}`);
+  }
+}
+
+function skopeo(args: string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync("skopeo", args, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`skopeo ${args.join(" ")} failed: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+
+/** An OCI layout with LAYERS uncompressed tar layers of random bytes (each a single file). */
+async function makeLayout(dir: string): Promise<number> {
+  const blobs = path.join(dir, "blobs", "sha256");
+  await mkdir(blobs, { recursive: true });
+  const layers: { digest: string; size: number }[] = [];
+  const per = Math.floor((MB * 1024 * 1024) / LAYERS);
+  for (let i = 0; i < LAYERS; i++) {
+    const root = path.join(dir, `..`, `layer${i}`);
+    await mkdir(root, { recursive: true });
+    await new Promise<void>((resolve, reject) => {
+      const out = createWriteStream(path.join(root, `data${i}.bin`));
+      for (let left = per; left > 0; left -= 1 << 20) out.write(randomBytes(Math.min(left, 1 << 20)));
+      out.end(resolve);
+      out.on("error", reject);
+    });
+    const tarFile = path.join(dir, "..", `layer${i}.tar`);
+    spawnSync("tar", ["-C", root, "-cf", tarFile, "."]);
+    const data = await readFile(tarFile);
+    const digest = sha256(data);
+    await writeFile(path.join(blobs, digest.slice(7)), data);
+    layers.push({ digest, size: data.length });
+  }
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      config: {},
+      rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
+    }),
+  );
+  await writeFile(path.join(blobs, sha256(config).slice(7)), config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: sha256(config),
+        size: config.length,
+      },
+      layers: layers.map((l) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar", ...l })),
+    }),
+  );
+  await writeFile(path.join(blobs, sha256(manifest).slice(7)), manifest);
+  await writeFile(path.join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+  await writeFile(
+    path.join(dir, "index.json"),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          digest: sha256(manifest),
+          size: manifest.length,
+          annotations: { "org.opencontainers.image.ref.name": "latest" },
+        },
+      ],
+    }),
+  );
+  return layers.reduce((n, l) => n + l.size, 0) + config.length + manifest.length;
+}
+
+async function startDockerRegistry(dir: string): Promise<{ host: string; proc: ChildProcess }> {
+  const port = await freePort();
+  await mkdir(dir, { recursive: true });
+  const config = path.join(dir, "config.yml");
+  await writeFile(
+    config,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+  );
+  const proc = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
+  for (let i = 0; i < 100; i++) {
+    if ((await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => null))?.ok)
+      return { host: `127.0.0.1:${port}`, proc };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("docker-registry did not start");
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main() {
+  need("skopeo", "skopeo");
+  need("docker-registry", "docker-registry");
+  const work = await mkdtemp(path.join(os.tmpdir(), "berth-bench-registry-"));
+  await chmod(work, 0o711); // the embedded Postgres runs as its own user and must reach its data
+  const stops: Array<() => Promise<unknown>> = [];
+  try {
+    const layout = path.join(work, "layout");
+    process.stdout.write(`making a ${MB} MB image of ${LAYERS} layers …\n`);
+    const bytes = await makeLayout(layout);
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(work, "pg", "data") });
+    stops.push(() => pg.stop());
+    const cp = await startControlPlane({
+      databaseUrl: pg.url,
+      log: pino({ level: "silent" }),
+      version: "bench",
+      port: await freePort(),
+      host: "127.0.0.1",
+      hostTtlMs: 15_000,
+      heartbeatIntervalMs: 5_000,
+      registryDir: path.join(work, "berth-registry"),
+    });
+    stops.unshift(() => cp.stop());
+    await createUser(cp.cp.database.db, SYSTEM_ACTOR, {
+      username: "bench",
+      password: "bench-password",
+      role: "owner",
+    });
+    const dr = await startDockerRegistry(path.join(work, "docker-registry"));
+    stops.unshift(async () => dr.proc.kill());
+    const targets = [
+      {
+        name: "berth",
+        host: new URL(cp.url).host,
+        creds: ["--dest-creds", "bench:bench-password"],
+        src: ["--src-creds", "bench:bench-password"],
+      },
+      { name: "docker-registry", host: dr.host, creds: [], src: [] },
+    ];
+    const results: Record<string, { push: number[]; pull: number[] }> = {};
+    for (const t of targets) results[t.name] = { push: [], pull: [] };
+    for (let run = 0; run < RUNS; run++) {
+      for (const t of targets) {
+        const ref = `docker://${t.host}/bench/r${run}:1`;
+        results[t.name]!.push.push(
+          skopeo(["copy", "--dest-tls-verify=false", ...t.creds, `oci:${layout}:latest`, ref]),
+        );
+        const out = path.join(work, `pull-${t.name}-${run}`);
+        results[t.name]!.pull.push(
+          skopeo(["copy", "--src-tls-verify=false", ...t.src, ref, `oci:${out}:latest`]),
+        );
+        await rm(out, { recursive: true, force: true });
+      }
+      process.stdout.write(`  run ${run + 1}/${RUNS}\n`);
+    }
+    const mb = bytes / 1024 / 1024;
+    process.stdout.write(
+      `\nimage: ${mb.toFixed(0)} MB in ${LAYERS} layers; ${RUNS} runs each, interleaved; skopeo over loopback\n\n`,
+    );
+    process.stdout.write("registry            push MB/s (median)   pull MB/s (median)\n");
+    for (const t of targets) {
+      const r = results[t.name]!;
+      process.stdout.write(
+        `${t.name.padEnd(20)}${(mb / median(r.push)).toFixed(0).padStart(18)}${(mb / median(r.pull)).toFixed(0).padStart(21)}\n`,
+      );
+    }
+    const b = results.berth!;
+    const d = results["docker-registry"]!;
+    const pushRatio = median(d.push) / median(b.push);
+    const pullRatio = median(d.pull) / median(b.pull);
+    process.stdout.write(
+      `\nBerth / docker-registry throughput: push ${pushRatio.toFixed(2)}x, pull ${pullRatio.toFixed(2)}x (goal >= ${GOAL}x: ${
+        pushRatio >= GOAL && pullRatio >= GOAL ? "PASS" : "FAIL"
+      })\n`,
+    );
+    const spaceBerth = (await stat(path.join(work, "berth-registry")).catch(() => null)) !== null;
+    if (!spaceBerth) throw new Error("Berth's registry stored nothing");
+  } finally {
+    for (const stop of stops) await stop().catch(() => {});
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

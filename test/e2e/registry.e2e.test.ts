@@ -1,0 +1,189 @@
+// The registry pages against the real control plane: skopeo pushes an image, the dashboard shows it.
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  exec,
+  layoutBlob,
+  makeOciLayout,
+  type OciLayout,
+  requireProgram,
+} from "../../packages/oci/src/registry/interop-support.ts";
+import { freshDatabase } from "../support/fresh-database.ts";
+import { launchChromium, screenshotter, visible } from "./browser.ts";
+import { freePort, startNode, type TestProcess, waitFor } from "./processes.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SERVER_JS = path.join(ROOT, "apps/web/dist/server.js");
+const ADMIN_PASSWORD = "e2e-admin-password-0123";
+const shoot = screenshotter(path.join(ROOT, "test-results/e2e"));
+
+/** The environment of a child: ours minus any Berth setting, plus `extra`. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("BERTH_") && k !== "DATABASE_URL" && k !== "PORT" && k !== "HOST") env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+describe("registry pages", () => {
+  let tmp = "";
+  let url = "";
+  let host = "";
+  let dropDatabase: (() => Promise<void>) | null = null;
+  let server: TestProcess | null = null;
+  let browser: Browser | null = null;
+  let layout: OciLayout | null = null;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(SERVER_JS)) {
+      throw new Error(
+        "apps/web/dist/server.js is missing: run `npx turbo run build --filter=@berth/web` first",
+      );
+    }
+    await requireProgram("skopeo", "apt-get install -y skopeo");
+    tmp = await mkdtemp(path.join(os.tmpdir(), "berth-e2e-registry-"));
+    const db = await freshDatabase(inject("databaseUrl"));
+    dropDatabase = db.drop;
+    const port = await freePort();
+    host = `127.0.0.1:${port}`;
+    url = `http://${host}`;
+    server = startNode("control-plane", [SERVER_JS], {
+      cwd: ROOT,
+      env: childEnv({
+        NODE_ENV: "production",
+        DATABASE_URL: db.url,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        BERTH_HOME: path.join(tmp, "home"),
+        BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        BERTH_LOG_LEVEL: "warn",
+      }),
+    });
+    const cp = server;
+    await waitFor(
+      `the control plane to answer GET ${url}/healthz with 200`,
+      async () => {
+        if (!cp.running()) throw new Error(`the control plane exited during start-up:\n${cp.output()}`);
+        const res = await fetch(`${url}/healthz`).catch(() => null);
+        return res?.status === 200;
+      },
+      60_000,
+    );
+    layout = await makeOciLayout();
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close().catch(() => {});
+    await server?.stop("SIGTERM");
+    await dropDatabase?.().catch(() => {});
+    if (layout) await rm(path.join(layout.dir, ".."), { recursive: true, force: true });
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("explains how to push while the registry is empty", async () => {
+    await page.goto(`${url}/registry`);
+    await page.waitForURL(/\/login\?next=%2Fregistry$/, { timeout: 15_000 });
+    await page.fill('input[name="username"]', "admin");
+    await page.fill('input[name="password"]', ADMIN_PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.waitForURL(`${url}/registry`, { timeout: 15_000 });
+    await visible(page, '[data-testid="registry-empty"]', "the empty registry page");
+    const skopeo = await page.locator('[data-testid="registry-push-skopeo"]').textContent();
+    expect(skopeo?.replace(/\s*\\\n\s*/g, " ")).toBe(
+      `skopeo copy --dest-tls-verify=false oci:./image:latest docker://${host}/team/app:1 --dest-creds USER:PASSWORD`,
+    );
+    expect(await page.locator('[data-testid="registry-push-podman"]').textContent()).toContain(
+      `podman login --tls-verify=false ${host}`,
+    );
+    expect(await page.locator('nav a[aria-current="page"]').textContent()).toBe("Registry");
+    await shoot(page, "registry-01-empty");
+  });
+
+  it("lists an image skopeo pushed, with its tag count and pusher", async () => {
+    await exec(
+      [
+        "skopeo",
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        `admin:${ADMIN_PASSWORD}`,
+        `oci:${layout!.dir}:latest`,
+        `docker://${host}/demo/app:1`,
+      ],
+      120_000,
+    );
+    await page.reload();
+    const row = await visible(
+      page,
+      '[data-testid="registry-repository-row"][data-repository="demo/app"]',
+      "the demo/app repository row",
+    );
+    expect(await row.locator('[data-testid="registry-tag-count"]').textContent()).toBe("1");
+    expect(await row.locator('[data-testid="registry-last-pushed-by"]').textContent()).toBe("admin");
+    await shoot(page, "registry-02-repositories");
+  });
+
+  it("shows the repository's tags and, for a tag, its layers, config and platform", async () => {
+    await page.click('[data-testid="registry-repository-row"] a');
+    await page.waitForURL(`${url}/registry/demo/app`, { timeout: 15_000 });
+    const tag = await visible(page, '[data-testid="registry-tag-row"][data-tag="1"]', "tag 1 of demo/app");
+    expect(await tag.locator('[data-testid="registry-tag-digest"]').getAttribute("data-digest")).toBe(
+      layout!.manifestDigest,
+    );
+    expect(await tag.locator('[data-testid="registry-tag-digest"]').textContent()).toBe(
+      layout!.manifestDigest.slice(0, "sha256:".length + 12),
+    );
+    expect(await tag.locator('[data-testid="registry-tag-pushed-by"]').textContent()).toBe("admin");
+    const blobSizes = await Promise.all(
+      layout!.blobDigests.map(async (d) => (await layoutBlob(layout!.dir, d)).length),
+    );
+    const imageSize = blobSizes.reduce((a, b) => a + b, 0);
+    const size = tag.locator('[data-testid="registry-tag-size"]');
+    expect(await size.getAttribute("title")).toBe(`${imageSize} bytes`);
+    expect(await size.textContent()).toMatch(/^\d+(\.\d)? (B|KiB)$/);
+    await shoot(page, "registry-03-tags");
+
+    await tag.locator('[data-testid="registry-tag-link"]').click();
+    await page.waitForURL(`${url}/registry/demo/app?digest=${encodeURIComponent(layout!.manifestDigest)}`);
+    const manifest = await visible(page, '[data-testid="registry-manifest"]', "the manifest of tag 1");
+    expect(await manifest.getAttribute("data-digest")).toBe(layout!.manifestDigest);
+    const [config, ...layers] = layout!.blobDigests;
+    await visible(page, '[data-testid="registry-layer-row"]', "the layer rows");
+    const shown = await page
+      .locator('[data-testid="registry-layer-row"]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-digest")));
+    expect(shown).toEqual(layers);
+    const layerSizes = await page
+      .locator('[data-testid="registry-layer-size"]')
+      .evaluateAll((cells) => cells.map((c) => c.getAttribute("title")));
+    expect(layerSizes).toEqual(blobSizes.slice(1).map((n) => `${n} bytes`));
+    expect(
+      await page.locator('[data-testid="registry-config-digest"] code').getAttribute("data-digest"),
+    ).toBe(config);
+    expect(await page.locator('[data-testid="registry-platform"]').textContent()).toBe("linux/amd64");
+    expect(await page.locator('[data-testid="registry-manifest-pushed"]').textContent()).toContain("admin");
+    expect(await page.locator('[data-testid="registry-pull-command"]').textContent()).toBe(
+      `podman pull --tls-verify=false ${host}/demo/app:1`,
+    );
+    expect(await tag.getAttribute("aria-selected")).toBe("true");
+    await shoot(page, "registry-04-layers");
+  });
+
+  it("says so when a repository does not exist", async () => {
+    await page.goto(`${url}/registry/demo/nothing-here`);
+    await visible(page, '[data-testid="registry-repository-missing"]', "the not-found notice");
+    expect(pageErrors).toEqual([]);
+  });
+});
