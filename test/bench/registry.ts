@@ -17,11 +17,10 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/pr
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import pino from "pino";
-import { startControlPlane } from "../../apps/web/src/server/control-plane.ts";
-import { createUser, SYSTEM_ACTOR } from "../../packages/control/src/index.ts";
-import { startEmbeddedPostgres } from "../../packages/db/src/embedded.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 const GOAL = 0.8;
 const { values } = parseArgs({
@@ -41,11 +40,20 @@ function need(program: string, pkg: string): void {
   }
 }
 
-function skopeo(args: string[]): number {
+/** Time one skopeo run. Async: Berth's registry serves from this very process. */
+function skopeo(args: string[]): Promise<number> {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync("skopeo", args, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`skopeo ${args.join(" ")} failed: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  return new Promise((resolve, reject) => {
+    const child = spawn("skopeo", args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (code !== 0)
+        reject(new Error(`skopeo ${args.join(" ")} failed (${signal ?? `exit code ${code}`}): ${stderr}`));
+      else resolve(Number(process.hrtime.bigint() - t0) / 1e9);
+    });
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -138,6 +146,17 @@ async function startDockerRegistry(dir: string): Promise<{ host: string; proc: C
   throw new Error("docker-registry did not start");
 }
 
+async function waitFor(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await fetch(url).catch(() => null))?.ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    `${url} did not answer within ${timeoutMs / 1000} s (build first: npx turbo run build --filter=@berth/web)`,
+  );
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
@@ -147,53 +166,58 @@ async function main() {
   await chmod(work, 0o711); // the embedded Postgres runs as its own user and must reach its data
   const stops: Array<() => Promise<unknown>> = [];
   try {
-    const layout = path.join(work, "layout");
-    process.stdout.write(`making a ${MB} MB image of ${LAYERS} layers …\n`);
-    const bytes = await makeLayout(layout);
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(work, "pg", "data") });
-    stops.push(() => pg.stop());
-    const cp = await startControlPlane({
-      databaseUrl: pg.url,
-      log: pino({ level: "silent" }),
-      version: "bench",
-      port: await freePort(),
-      host: "127.0.0.1",
-      hostTtlMs: 15_000,
-      heartbeatIntervalMs: 5_000,
-      registryDir: path.join(work, "berth-registry"),
+    let bytes = 0;
+    process.stdout.write(
+      "starting Berth's control plane (its own process, embedded Postgres) and docker-registry …\n",
+    );
+    const port = await freePort();
+    const server = spawn(process.execPath, [path.join(ROOT, "apps/web/dist/server.js")], {
+      stdio: "ignore",
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        BERTH_HOME: path.join(work, "berth"),
+        BERTH_ADMIN_PASSWORD: "bench-password",
+        BERTH_LOG_LEVEL: "warn",
+      },
     });
-    stops.unshift(() => cp.stop());
-    await createUser(cp.cp.database.db, SYSTEM_ACTOR, {
-      username: "bench",
-      password: "bench-password",
-      role: "owner",
+    stops.push(async () => {
+      server.kill("SIGTERM");
+      await new Promise((r) => server.once("exit", r));
     });
+    await waitFor(`http://127.0.0.1:${port}/healthz`, 120_000);
     const dr = await startDockerRegistry(path.join(work, "docker-registry"));
     stops.unshift(async () => dr.proc.kill());
     const targets = [
       {
         name: "berth",
-        host: new URL(cp.url).host,
-        creds: ["--dest-creds", "bench:bench-password"],
-        src: ["--src-creds", "bench:bench-password"],
+        host: `127.0.0.1:${port}`,
+        creds: ["--dest-creds", "admin:bench-password"],
+        src: ["--src-creds", "admin:bench-password"],
       },
       { name: "docker-registry", host: dr.host, creds: [], src: [] },
     ];
     const results: Record<string, { push: number[]; pull: number[] }> = {};
     for (const t of targets) results[t.name] = { push: [], pull: [] };
     for (let run = 0; run < RUNS; run++) {
+      // New random layers every run: nothing can be reused or mounted from an earlier push
+      // (skopeo remembers where it has seen a blob), so every push moves every byte.
+      const layout = path.join(work, `layout${run}`, "oci");
+      process.stdout.write(`  run ${run + 1}/${RUNS}: making a ${MB} MB image of ${LAYERS} layers …\n`);
+      bytes = await makeLayout(layout);
       for (const t of targets) {
         const ref = `docker://${t.host}/bench/r${run}:1`;
         results[t.name]!.push.push(
-          skopeo(["copy", "--dest-tls-verify=false", ...t.creds, `oci:${layout}:latest`, ref]),
+          await skopeo(["copy", "--dest-tls-verify=false", ...t.creds, `oci:${layout}:latest`, ref]),
         );
         const out = path.join(work, `pull-${t.name}-${run}`);
         results[t.name]!.pull.push(
-          skopeo(["copy", "--src-tls-verify=false", ...t.src, ref, `oci:${out}:latest`]),
+          await skopeo(["copy", "--src-tls-verify=false", ...t.src, ref, `oci:${out}:latest`]),
         );
         await rm(out, { recursive: true, force: true });
       }
-      process.stdout.write(`  run ${run + 1}/${RUNS}\n`);
+      await rm(path.dirname(layout), { recursive: true, force: true });
     }
     const mb = bytes / 1024 / 1024;
     process.stdout.write(
@@ -215,7 +239,7 @@ async function main() {
         pushRatio >= GOAL && pullRatio >= GOAL ? "PASS" : "FAIL"
       })\n`,
     );
-    const spaceBerth = (await stat(path.join(work, "berth-registry")).catch(() => null)) !== null;
+    const spaceBerth = (await stat(path.join(work, "berth", "registry")).catch(() => null)) !== null;
     if (!spaceBerth) throw new Error("Berth's registry stored nothing");
   } finally {
     for (const stop of stops) await stop().catch(() => {});
