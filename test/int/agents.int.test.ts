@@ -3,9 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { createJoinToken, getHost, SYSTEM_ACTOR } from "@berth/control";
 import { createDb, type Database } from "@berth/db";
-import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningControlPlane, startControlPlane } from "../../apps/web/src/server/control-plane.ts";
+import type { RunningControlPlane } from "../../apps/web/src/server/control-plane.ts";
+import { startTestControlPlane } from "../../apps/web/src/server/testing.ts";
 import { AGENT_BIN, type Child, ensureBuilt, start } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -18,12 +18,8 @@ const children: Child[] = [];
 const dirs: string[] = [];
 
 async function startCp(): Promise<RunningControlPlane> {
-  const running = await startControlPlane({
-    databaseUrl: inject("databaseUrl"),
-    log: pino({ level: "silent" }),
-    version: "test",
+  const running = await startTestControlPlane({
     port,
-    host: "127.0.0.1",
     hostTtlMs: TTL_MS,
     heartbeatIntervalMs: 300,
     startupGraceMs: 0,

@@ -8,9 +8,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createUser } from "@berth/control";
 import { EXIT_CODES } from "@berth/protocol/errors";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningControlPlane, startControlPlane } from "../../web/src/server/control-plane.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningControlPlane } from "../../web/src/server/control-plane.ts";
+import { startTestControlPlane } from "../../web/src/server/testing.ts";
 
 const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
 const BIN = path.join(CLI_DIR, "dist", "berth.js");
@@ -109,15 +109,7 @@ async function newUser(role: "admin" | "viewer"): Promise<string> {
 
 beforeAll(async () => {
   await ensureBuilt();
-  cp = await startControlPlane({
-    databaseUrl: inject("databaseUrl"),
-    log: pino({ level: "silent" }),
-    version: "test",
-    port: 0,
-    host: "127.0.0.1",
-    hostTtlMs: 3000,
-    heartbeatIntervalMs: 500,
-  });
+  cp = await startTestControlPlane();
 });
 afterAll(() => cp?.stop());
 

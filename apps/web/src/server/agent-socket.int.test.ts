@@ -2,23 +2,15 @@ import { createJoinToken, SYSTEM_ACTOR } from "@berth/control";
 import { schema } from "@berth/db";
 import { AGENT_PATH, CLOSE_CODES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@berth/protocol";
 import { count } from "drizzle-orm";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { sampleFacts } from "../../../../packages/control/src/test-support.ts";
-import { type RunningControlPlane, startControlPlane } from "./control-plane.ts";
+import type { RunningControlPlane } from "./control-plane.ts";
+import { startTestControlPlane } from "./testing.ts";
 
 let cp: RunningControlPlane;
 beforeAll(async () => {
-  cp = await startControlPlane({
-    databaseUrl: inject("databaseUrl"),
-    log: pino({ level: "silent" }),
-    version: "test",
-    port: 0,
-    host: "127.0.0.1",
-    hostTtlMs: 3000,
-    heartbeatIntervalMs: 500,
-  });
+  cp = await startTestControlPlane();
 });
 afterAll(() => cp.stop());
 

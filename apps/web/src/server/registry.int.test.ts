@@ -9,8 +9,7 @@ import {
   resolveApiToken,
   SYSTEM_ACTOR,
 } from "@berth/control";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   exec,
   layoutManifestDigest,
@@ -18,7 +17,8 @@ import {
   type OciLayout,
   requireProgram,
 } from "../../../../packages/oci/src/registry/interop-support.ts";
-import { type RunningControlPlane, startControlPlane } from "./control-plane.ts";
+import type { RunningControlPlane } from "./control-plane.ts";
+import { startTestControlPlane } from "./testing.ts";
 
 // Berth's registry, mounted in the real control plane, used by skopeo with Berth's users.
 let cp: RunningControlPlane;
@@ -33,14 +33,7 @@ let host: string;
 beforeAll(async () => {
   await requireProgram("skopeo", "apt-get install -y skopeo");
   work = await mkdtemp(path.join(os.tmpdir(), "berth-registry-int-"));
-  cp = await startControlPlane({
-    databaseUrl: inject("databaseUrl"),
-    log: pino({ level: "silent" }),
-    version: "test",
-    port: 0,
-    host: "127.0.0.1",
-    hostTtlMs: 3000,
-    heartbeatIntervalMs: 500,
+  cp = await startTestControlPlane({
     registryDir: path.join(work, "registry"),
   });
   host = new URL(cp.url).host;
