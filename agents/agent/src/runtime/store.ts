@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
@@ -67,6 +68,9 @@ export function generateName(): string {
   return `${ADJECTIVES[a! % ADJECTIVES.length]}_${NOUNS[b! % NOUNS.length]}_${n! % 100}`;
 }
 
+/** The container locks the current call chain holds. */
+const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
+
 export interface ContainerStore {
   readonly root: string;
   dir(id: string): string;
@@ -94,20 +98,13 @@ export function createContainerStore(stateDir: string): ContainerStore {
   const dir = (id: string) => path.join(root, id);
   const recordFile = (id: string) => path.join(dir(id), "container.json");
   const lockFile = (id: string) => path.join(dir(id), ".lock");
-  // Locks are re-entrant within this process: update() inside locked() must not deadlock.
-  const held = new Set<string>();
-
   async function locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    if (held.has(id)) return fn();
+    // Re-entrant along one call chain (update() inside locked() must not
+    // deadlock), exclusive between chains, in this process as in others.
+    const mine = heldLocks.getStore();
+    if (mine?.has(id)) return fn();
     try {
-      return await withLockFile(lockFile(id), async () => {
-        held.add(id);
-        try {
-          return await fn();
-        } finally {
-          held.delete(id);
-        }
-      });
+      return await withLockFile(lockFile(id), () => heldLocks.run(new Set([...(mine ?? []), id]), fn));
     } catch (err) {
       // The container's directory is gone: it was removed meanwhile.
       if ((err as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(dir(id))) {
