@@ -9,7 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freshDatabase } from "../support/fresh-database.ts";
 import { launchChromium, screenshotter, visible } from "./browser.ts";
-import { freePort, startNode, type TestProcess, waitFor } from "./processes.ts";
+import { childEnv, freePort, startNode, type TestProcess, waitFor } from "./processes.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SERVER_JS = path.join(ROOT, "apps/web/dist/server.js");
@@ -21,15 +21,6 @@ const shoot = screenshotter(path.join(ROOT, "test-results/e2e"));
 
 function requireBuilt(file: string, build: string) {
   if (!existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run \`${build}\` first`);
-}
-
-/** The environment of a child: ours minus any Berth setting, plus `extra`. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("BERTH_") && k !== "DATABASE_URL" && k !== "PORT" && k !== "HOST") env[k] = v;
-  }
-  return { ...env, ...extra };
 }
 
 describe("dashboard", () => {

@@ -112,3 +112,12 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** The environment of a child: ours minus any Berth setting, plus `extra`. */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("BERTH_") && k !== "DATABASE_URL" && k !== "PORT" && k !== "HOST") env[k] = v;
+  }
+  return { ...env, ...extra };
+}

@@ -12,6 +12,7 @@ import {
 } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import { and, asc, count, desc, eq } from "drizzle-orm";
+import { taggedManifests } from "./metadata.ts";
 
 const repos = schema.registryRepositories;
 const m = schema.registryManifests;
@@ -73,19 +74,7 @@ export async function getRepository(
 ): Promise<{ name: string; tags: TagSummary[] }> {
   const [repo] = await db.select({ name: repos.name }).from(repos).where(eq(repos.name, name));
   if (!repo) throw new BerthError("NotFound", `the registry has no repository ${name}`);
-  const tags = await db
-    .select({
-      tag: t.tag,
-      digest: t.digest,
-      mediaType: m.mediaType,
-      size: m.size,
-      pushedBy: m.pushedBy,
-      pushedAt: m.pushedAt,
-    })
-    .from(t)
-    .innerJoin(m, and(eq(m.repository, t.repository), eq(m.digest, t.digest)))
-    .where(eq(t.repository, name))
-    .orderBy(desc(m.pushedAt), asc(t.tag));
+  const tags = await taggedManifests(db).where(eq(t.repository, name)).orderBy(desc(m.pushedAt), asc(t.tag));
   const sizes = new Map<string, number | null>();
   for (const digest of new Set(tags.map((tag) => tag.digest))) {
     sizes.set(digest, blobs ? await imageSize(blobs, digest) : null);

@@ -141,9 +141,9 @@ export function createPgRegistryMetadata(
   };
 }
 
-/** What the dashboard's registry page shows: repositories with their tags, digests, sizes and pushers. */
-export async function listRegistryRepositories(db: Db) {
-  const rows = await db
+/** Every tag with the manifest it points at (add where/orderBy as needed). */
+export function taggedManifests(db: Db) {
+  return db
     .select({
       repository: t.repository,
       tag: t.tag,
@@ -155,6 +155,10 @@ export async function listRegistryRepositories(db: Db) {
     })
     .from(t)
     .innerJoin(m, and(eq(m.repository, t.repository), eq(m.digest, t.digest)))
-    .orderBy(asc(t.repository), asc(t.tag));
-  return rows;
+    .$dynamic();
+}
+
+/** What the dashboard's registry page shows: repositories with their tags, digests, sizes and pushers. */
+export async function listRegistryRepositories(db: Db) {
+  return taggedManifests(db).orderBy(asc(t.repository), asc(t.tag));
 }

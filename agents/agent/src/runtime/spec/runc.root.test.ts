@@ -13,6 +13,7 @@ import { describeRoot } from "../../testing/root.ts";
 import { withTimeout } from "../../testing/wait.ts";
 import { resolveMounts } from "../../volumes/mounts.ts";
 import { createVolumeStore, type VolumeStore } from "../../volumes/store.ts";
+import { contractConfig } from "../contract/helpers.ts";
 import type { ContainerConfig } from "../types.ts";
 import { buildSpec } from "./build.ts";
 import { DEFAULT_CAPABILITIES } from "./defaults.ts";
@@ -24,22 +25,7 @@ import type { OciSeccomp } from "./types.ts";
 const RUNC = "/usr/sbin/runc";
 
 function config(overrides: Partial<ContainerConfig> = {}): ContainerConfig {
-  return {
-    name: "spec-test",
-    image: "busybox",
-    env: {},
-    tty: false,
-    interactive: false,
-    readOnlyRootfs: false,
-    resources: {},
-    network: "none",
-    ports: [],
-    mounts: [],
-    restart: { name: "no" },
-    labels: {},
-    autoRemove: false,
-    ...overrides,
-  };
+  return contractConfig("busybox", { name: "spec-test", command: undefined, labels: {}, ...overrides });
 }
 
 interface Prepared {
