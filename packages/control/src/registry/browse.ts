@@ -79,7 +79,10 @@ export async function getRepository(
   for (const digest of new Set(tags.map((tag) => tag.digest))) {
     sizes.set(digest, blobs ? await imageSize(blobs, digest) : null);
   }
-  return { name: repo.name, tags: tags.map((tag) => ({ ...tag, imageSize: sizes.get(tag.digest) ?? null })) };
+  return {
+    name: repo.name,
+    tags: tags.map(({ repository: _, ...tag }) => ({ ...tag, imageSize: sizes.get(tag.digest) ?? null })),
+  };
 }
 
 /** Config plus layers of the image manifest `digest`; null for an index or a missing or broken manifest. */
