@@ -2,6 +2,7 @@
 
 export {
   apiHost,
+  type BlobSource,
   type Challenge,
   type Credentials,
   createRegistryClient,
@@ -12,6 +13,8 @@ export {
   type RegistryClient,
   type RegistryClientOptions,
   type RepositoryRef,
+  type UploadOptions,
+  type UploadResult,
 } from "./client/index.ts";
 export {
   assertDigest,

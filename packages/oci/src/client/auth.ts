@@ -79,7 +79,8 @@ export class TokenCache {
 export interface TokenRequest {
   fetch: typeof globalThis.fetch;
   challenge: Extract<Challenge, { scheme: "bearer" }>;
-  scope: string;
+  /** Each sent as a `scope` parameter (a push with a mount asks for two repositories). */
+  scopes: readonly string[];
   registry: string;
   credentials: Credentials | undefined;
   userAgent: string;
@@ -96,7 +97,7 @@ export async function fetchToken(req: TokenRequest): Promise<{ token: string; ex
     });
   }
   if (req.challenge.service) url.searchParams.set("service", req.challenge.service);
-  if (req.scope) url.searchParams.set("scope", req.scope);
+  for (const scope of req.scopes) url.searchParams.append("scope", scope);
   const headers: Record<string, string> = { "user-agent": req.userAgent };
   if (req.credentials) headers.authorization = basicHeader(req.credentials);
   let res: Response;
@@ -110,7 +111,7 @@ export async function fetchToken(req: TokenRequest): Promise<{ token: string; ex
   if (res.status === 401)
     throw new OciError("Unauthenticated", `${req.registry}: token server refused the credentials`);
   if (res.status === 403)
-    throw new OciError("PermissionDenied", `${req.registry}: no access to ${req.scope}`);
+    throw new OciError("PermissionDenied", `${req.registry}: no access to ${req.scopes.join(" ")}`);
   if (!res.ok) throw new OciError("Unavailable", `${req.registry}: token server answered ${res.status}`);
   const body = (await res.json().catch(() => ({}))) as {
     token?: string;

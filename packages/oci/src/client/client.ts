@@ -6,6 +6,7 @@ import { normalizeContentType } from "../manifest/media-types.ts";
 import { MAX_MANIFEST_BYTES } from "../manifest/parse.ts";
 import { formatReference, type ImageReference } from "../ref/reference.ts";
 import { checkedLength, type RegistryClientOptions, RegistryHttp } from "./http.ts";
+import { type BlobSource, PushOperations, type UploadOptions, type UploadResult } from "./push.ts";
 
 export type { RegistryClientOptions } from "./http.ts";
 
@@ -32,6 +33,16 @@ export interface RegistryClient {
   getBlob(repo: RepositoryRef, digest: string): Promise<{ stream: Readable; size: number | null }>;
   /** A blob's size, or NotFound. */
   headBlob(repo: RepositoryRef, digest: string): Promise<BlobInfo>;
+
+  // Push (with a token for `repository:<name>:push,pull`):
+  /** HEAD with push rights: the blob's size in the repository, or null when it lacks the blob. */
+  blobExists(repo: RepositoryRef, digest: string): Promise<number | null>;
+  /** Uploads a blob the repository lacks (HEAD first), mounting it from `options.mountFrom` when it can. */
+  pushBlob(repo: RepositoryRef, blob: BlobSource, options?: UploadOptions): Promise<UploadResult>;
+  /** Uploads a blob without asking first (a mount attempt when `options.mountFrom` is given). */
+  uploadBlob(repo: RepositoryRef, blob: BlobSource, options?: UploadOptions): Promise<UploadResult>;
+  /** PUTs a manifest or index under the reference's tag (or digest); returns its digest. */
+  putManifest(ref: ImageReference, mediaType: string, bytes: Buffer): Promise<string>;
 }
 
 async function readLimited(res: Response, max: number, what: string): Promise<Buffer> {
@@ -69,11 +80,15 @@ function checkBlobDigest(digest: string): void {
   if (!isDigest(digest)) throw new OciError("InvalidArgument", `"${digest}" is not a digest`);
 }
 
-/** A client for the OCI Distribution API (pull side): manifests and blobs, anonymous or authenticated. */
+/** A client for the OCI Distribution API: pull and push manifests and blobs, anonymous or authenticated. */
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const http = new RegistryHttp(options);
-
+  const push = new PushOperations(http);
   return {
+    blobExists: (repo, digest) => push.blobExists(repo, digest),
+    pushBlob: (repo, blob, opts) => push.pushBlob(repo, blob, opts),
+    uploadBlob: (repo, blob, opts) => push.uploadBlob(repo, blob, opts),
+    putManifest: (ref, mediaType, bytes) => push.putManifest(ref, mediaType, bytes),
     async getManifest(ref, accept) {
       const what = `manifest ${formatReference(ref)}`;
       const res = await http.request({

@@ -18,16 +18,26 @@ export interface RegistryClientOptions {
   insecure?: (registry: string) => boolean;
 }
 
+/** A request body, made afresh for each attempt (a 401 answered with credentials sends it again). */
+export type RequestBody = () => Buffer | AsyncIterable<Uint8Array>;
+
 export interface RegistryRequest {
   registry: string;
   repository: string;
-  /** Path under /v2/<repository>/, e.g. `manifests/latest`. */
+  /** Path under /v2/<repository>/, e.g. `manifests/latest`; or an absolute URL (an upload's Location). */
   path: string;
-  method: "GET" | "HEAD";
+  method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
   headers?: Record<string, string>;
+  body?: RequestBody;
+  /** Token scopes to ask for; default `repository:<repository>:pull`. */
+  scopes?: readonly string[];
   /** For messages: "manifest busybox:latest". */
   what: string;
 }
+
+/** The scope of a push to `repository` (Docker asks for both actions). */
+export const pushScope = (repository: string) => `repository:${repository}:push,pull`;
+export const pullScope = (repository: string) => `repository:${repository}:pull`;
 
 const DOCKER_HUB = "docker.io";
 const DOCKER_HUB_API = "registry-1.docker.io";
@@ -67,6 +77,7 @@ export class RegistryHttp {
   }
 
   url(registry: string, repository: string, path: string): string {
+    if (/^https?:\/\//.test(path)) return path;
     const scheme = this.#insecure(registry) ? "http" : "https";
     return `${scheme}://${apiHost(registry)}/v2/${repository}/${path}`;
   }
@@ -81,44 +92,56 @@ export class RegistryHttp {
   async #send(req: RegistryRequest, authorization: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { "user-agent": this.userAgent, ...req.headers };
     if (authorization) headers.authorization = authorization;
+    const body = req.body?.();
     try {
       return await this.#fetch(this.url(req.registry, req.repository, req.path), {
         method: req.method,
         headers,
-        redirect: "follow",
-      });
+        // A streamed body cannot be sent twice, so only bodiless requests follow redirects.
+        redirect: body === undefined || Buffer.isBuffer(body) ? "follow" : "manual",
+        ...(body !== undefined && {
+          body: Buffer.isBuffer(body) ? new Uint8Array(body) : (body as unknown as ReadableStream),
+          duplex: "half",
+        }),
+      } as RequestInit);
     } catch (err) {
       throw networkError(err, req.registry, req.what);
     }
   }
 
   /** Answers a challenge: the Authorization header to retry with, or null when there is none to give. */
-  async #answer(req: RegistryRequest, challenge: Challenge, scope: string): Promise<string | null> {
+  async #answer(
+    req: RegistryRequest,
+    challenge: Challenge,
+    scopes: readonly string[],
+  ): Promise<string | null> {
     const credentials = this.#credentials(req.registry);
     if (challenge.scheme === "basic") {
       if (!credentials) return null;
       this.#basic.add(req.registry);
       return basicHeader(credentials);
     }
+    const asked =
+      challenge.scope && !scopes.includes(challenge.scope) ? [...scopes, challenge.scope] : scopes;
     const { token, expiresIn } = await fetchToken({
       fetch: this.#fetch,
       challenge,
-      scope: challenge.scope ?? scope,
+      scopes: asked,
       registry: req.registry,
       credentials,
       userAgent: this.userAgent,
     });
-    this.#tokens.set(req.registry, scope, token, expiresIn);
+    this.#tokens.set(req.registry, scopes.join(" "), token, expiresIn);
     return `Bearer ${token}`;
   }
 
   /** A successful response (2xx), or an OciError with the registry's code. */
   async request(req: RegistryRequest): Promise<Response> {
-    const scope = `repository:${req.repository}:pull`;
-    let res = await this.#send(req, this.#authorization(req, scope));
+    const scopes = req.scopes ?? [pullScope(req.repository)];
+    let res = await this.#send(req, this.#authorization(req, scopes.join(" ")));
     if (res.status === 401) {
       const challenge = parseChallenge(res.headers.get("www-authenticate"));
-      const authorization = challenge ? await this.#answer(req, challenge, scope) : null;
+      const authorization = challenge ? await this.#answer(req, challenge, scopes) : null;
       if (authorization) {
         await res.body?.cancel();
         res = await this.#send(req, authorization);

@@ -1,4 +1,4 @@
-/** The registry client: pull manifests and blobs from any OCI Distribution registry. */
+/** The registry client: pull and push manifests and blobs with any OCI Distribution registry. */
 export { type Challenge, type Credentials, parseChallenge } from "./auth.ts";
 export {
   type BlobInfo as RegistryBlobInfo,
@@ -9,3 +9,4 @@ export {
   type RepositoryRef,
 } from "./client.ts";
 export { apiHost, isLoopbackRegistry } from "./http.ts";
+export type { BlobSource, UploadOptions, UploadResult } from "./push.ts";
