@@ -39,6 +39,8 @@ export interface RegistryClient {
   blobExists(repo: RepositoryRef, digest: string): Promise<number | null>;
   /** Uploads a blob the repository lacks (HEAD first), mounting it from `options.mountFrom` when it can. */
   pushBlob(repo: RepositoryRef, blob: BlobSource, options?: UploadOptions): Promise<UploadResult>;
+  /** Mounts a blob from another repository of the registry without uploading it: false when refused. */
+  mountBlob(repo: RepositoryRef, digest: string, from: string): Promise<boolean>;
   /** Uploads a blob without asking first (a mount attempt when `options.mountFrom` is given). */
   uploadBlob(repo: RepositoryRef, blob: BlobSource, options?: UploadOptions): Promise<UploadResult>;
   /** PUTs a manifest or index under the reference's tag (or digest); returns its digest. */
@@ -87,6 +89,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   return {
     blobExists: (repo, digest) => push.blobExists(repo, digest),
     pushBlob: (repo, blob, opts) => push.pushBlob(repo, blob, opts),
+    mountBlob: (repo, digest, from) => push.mountBlob(repo, digest, from),
     uploadBlob: (repo, blob, opts) => push.uploadBlob(repo, blob, opts),
     putManifest: (ref, mediaType, bytes) => push.putManifest(ref, mediaType, bytes),
     async getManifest(ref, accept) {

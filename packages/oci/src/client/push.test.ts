@@ -114,6 +114,10 @@ async function startTiny(opts: TinyOptions): Promise<Tiny> {
         .writeHead(202, { location: loc(`/v2/${repo}/blobs/uploads/${uploadId}?_state=p${uploadId}`) })
         .end();
     }
+    if (upload && req.method === "DELETE") {
+      uploads.delete(uploadId!);
+      return void res.writeHead(204).end();
+    }
     if (upload && req.method === "PUT") {
       const data = Buffer.concat([upload.data, body]);
       const digest = url.searchParams.get("digest");
@@ -228,6 +232,13 @@ describe("registry client push", () => {
     expect(await client.pushBlob(app, source(small), { mountFrom: "team/base" })).toBe("mounted");
     expect(requests(tiny, "POST").at(-1)).toMatch(/mount=sha256%3A[a-f0-9]{64}&from=team%2Fbase 201$/);
     expect(tiny.repos.get("team/app")?.has(digestOf(small))).toBe(true);
+
+    const mountOnly = { registry: tiny.host, repository: "team/mount-only" };
+    expect(await client.mountBlob(mountOnly, digestOf(small), "team/base")).toBe(true);
+    expect(await client.mountBlob(mountOnly, digestOf(large), "team/base")).toBe(false);
+    expect(requests(tiny, "DELETE")).toEqual([
+      expect.stringMatching(/^DELETE \/v2\/team\/mount-only\/blobs\/uploads\//),
+    ]);
 
     const other = { registry: tiny.host, repository: "team/other" };
     expect(await client.pushBlob(other, source(small), { mountFrom: "team/nowhere" })).toBe("uploaded");

@@ -102,6 +102,37 @@ export class PushOperations {
     return this.uploadBlob(repo, blob, options);
   }
 
+  /**
+   * Asks the registry to mount a blob from another of its repositories, without uploading: true when
+   * it did; false when it would not (the upload session it opened instead is cancelled).
+   */
+  async mountBlob(repo: RepositoryRef, digest: string, from: string): Promise<boolean> {
+    checkDigest(digest);
+    const what = `mount of blob ${short(digest)} from ${from} to ${repo.registry}/${repo.repository}`;
+    const scopes = this.#scopes(repo, from);
+    const res = await this.#http.request({
+      ...repo,
+      path: `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+      method: "POST",
+      headers: { "content-length": "0" },
+      scopes,
+      what,
+    });
+    await res.body?.cancel();
+    if (res.status === 201) return true;
+    if (res.headers.get("location")) {
+      const session = sessionUrl(
+        res,
+        res.url || this.#http.url(repo.registry, repo.repository, "blobs/uploads/"),
+      );
+      await this.#http
+        .request({ ...repo, path: session, method: "DELETE", scopes, what })
+        .then((r) => r.body?.cancel())
+        .catch(() => {}); // an abandoned session expires on its own
+    }
+    return false;
+  }
+
   /** Uploads a blob (after a mount attempt when `mountFrom` is given); the registry verifies the digest. */
   async uploadBlob(
     repo: RepositoryRef,
