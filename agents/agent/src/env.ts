@@ -16,6 +16,11 @@ const envSchema = z.object({
   BERTH_JOIN_TOKEN: optional(z.string().min(1)),
   BERTH_AGENT_STATE_DIR: optional(z.string().min(1)).transform((dir) => dir ?? DEFAULT_STATE_DIR),
   BERTH_LOG_LEVEL: optional(z.enum(LOG_LEVELS)).transform((level) => level ?? "info"),
+  /**
+   * "HOST=USER:PASSWORD": credentials for one registry, used by pull, push and run (the berth CLI
+   * passes its login this way, out of sight of ps); --creds overrides it.
+   */
+  BERTH_REGISTRY_CREDS: optional(z.string().regex(/^[^=\s]+=[^:\s]+:.+$/s, "use HOST=USER:PASSWORD")),
   /** "false" forbids containers to bind-mount host paths (named volumes still work). */
   BERTH_ALLOW_HOST_BINDS: optional(z.enum(["true", "false", "1", "0"])).transform(
     (v) => v !== "false" && v !== "0",

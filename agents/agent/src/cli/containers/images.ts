@@ -1,12 +1,12 @@
 import { stat } from "node:fs/promises";
-import { createRegistryClient, isLoopbackRegistry } from "@berth/oci";
 import { BerthError, isBerthError } from "@berth/protocol";
 import { type Command, Option } from "commander";
 import { type ImageStore, type PullEvent, parsePlatform, pullImage } from "../../images/index.ts";
-import { type CliIo, processIo, usageError } from "../io.ts";
+import { type CliIo, processIo } from "../io.ts";
 import { openEngine } from "./context.ts";
 import { collect, parseEnv } from "./flags.ts";
 import { ago, bytes, shortId, table } from "./format.ts";
+import { type RegistryFlags, registryClientFor } from "./registry.ts";
 
 const outputOption = () =>
   new Option("--output <format>", "output format").choices(["text", "json"]).default("text");
@@ -82,7 +82,7 @@ export function registerImageCommands(program: Command, io: CliIo): void {
       const { images } = openEngine(cmd);
       const render = progressRenderer((t) => io.stdout(t), io === processIo && process.stdout.isTTY === true);
       const result = await pullImage(images, image, {
-        client: registryClient(f),
+        client: registryClientFor(f),
         ...(f.platform ? { platform: parsePlatform(f.platform) } : {}),
         onProgress: render,
       });
@@ -149,30 +149,13 @@ export function registerImageCommands(program: Command, io: CliIo): void {
     });
 }
 
-interface PullFlags {
-  insecureRegistry?: string[];
-  creds?: string;
+interface PullFlags extends RegistryFlags {
   platform?: string;
-}
-
-function registryClient(f: PullFlags) {
-  const insecure = new Set(f.insecureRegistry ?? []);
-  let credentials: { username: string; password: string } | undefined;
-  if (f.creds !== undefined) {
-    const at = f.creds.indexOf(":");
-    if (at <= 0) throw usageError("--creds: use USER:PASSWORD");
-    credentials = { username: f.creds.slice(0, at), password: f.creds.slice(at + 1) };
-  }
-  return createRegistryClient({
-    userAgent: "berth-agent",
-    insecure: (registry) => insecure.has(registry) || isLoopbackRegistry(registry),
-    credentials: () => credentials,
-  });
 }
 
 const BAR_WIDTH = 40;
 
-function progressLine(id: string, status: string, current?: number, total?: number): string {
+export function progressLine(id: string, status: string, current?: number, total?: number): string {
   if (current === undefined || total === undefined || total === 0) return `${id}: ${status}`;
   const filled = Math.min(BAR_WIDTH, Math.floor((current / total) * BAR_WIDTH));
   const bar = `[${"=".repeat(Math.max(filled - 1, 0))}${filled > 0 ? ">" : ""}${" ".repeat(BAR_WIDTH - filled)}]`;
@@ -221,7 +204,7 @@ export async function pullIfMissing(images: ImageStore, ref: string, io: CliIo):
   if (!missing || /^(sha256:)?[a-f0-9]{12,64}$/.test(ref)) return;
   io.stderr(`Unable to find image '${ref}' locally\n`);
   await pullImage(images, ref, {
-    client: registryClient({}),
+    client: registryClientFor({}),
     onProgress: progressRenderer((t) => io.stderr(t), io === processIo && process.stderr.isTTY === true),
   });
 }

@@ -65,8 +65,18 @@ function fakeClient(
     async headBlob(_repo, digest) {
       return { digest, size: blobs.get(digest)?.length ?? 0 };
     },
+    ...pushUnsupported,
   };
 }
+
+const refused = () => Promise.reject(new OciError("PermissionDenied", "a pull does not push"));
+const pushUnsupported = {
+  blobExists: refused,
+  pushBlob: refused,
+  mountBlob: refused,
+  uploadBlob: refused,
+  putManifest: refused,
+};
 
 interface Fixture {
   client: RegistryClient;
