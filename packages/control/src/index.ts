@@ -19,10 +19,25 @@ export {
 export { markSilentHostsDown, type NodeMonitorOptions, startNodeMonitor } from "./node-monitor.ts";
 export { MIN_PASSWORD_LENGTH } from "./passwords.ts";
 export {
+  pullableBy,
+  REPOSITORY_ACTIONS,
+  type RepositoryAction,
+  type RepositoryRightsInput,
+  registryRights,
+  repositoryNamespace,
+  repositoryRights,
+} from "./registry/access.ts";
+export {
+  checkRegistryAccess,
+  grantRegistryScopes,
   issueRegistryToken,
+  MAX_REGISTRY_SCOPES,
+  parseRegistryScopes,
   REGISTRY_TOKEN_TTL_S,
-  registryAllows,
-  registryPrincipal,
+  type RegistryCaller,
+  type RegistryDecision,
+  type RegistryScope,
+  registryCaller,
   registryTokenKey,
 } from "./registry/auth.ts";
 export {
@@ -39,7 +54,11 @@ export {
   type RepositorySummary,
   type TagSummary,
 } from "./registry/browse.ts";
-export { createPgRegistryMetadata, listRegistryRepositories } from "./registry/metadata.ts";
+export {
+  createPgRegistryMetadata,
+  listRegistryRepositories,
+  type PgRegistryMetadataOptions,
+} from "./registry/metadata.ts";
 export {
   API_TOKEN_PREFIX,
   actorOf,
@@ -55,4 +74,13 @@ export {
   revokeApiToken,
   SESSION_TTL_MS,
 } from "./sessions.ts";
+export {
+  createTeam,
+  fleetRole,
+  removeTeamMembership,
+  roleAtLeast,
+  setTeamMembership,
+  slugify,
+  type Team,
+} from "./teams.ts";
 export { countUsers, createUser, DEFAULT_TEAM, ensureFirstAdmin, listUsers } from "./users.ts";

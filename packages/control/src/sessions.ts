@@ -3,6 +3,7 @@ import { BerthError } from "@berth/protocol";
 import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
 import { type Actor, recordAudit } from "./events.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
+import { fleetRole } from "./teams.ts";
 
 export const SESSION_TTL_MS = 7 * 24 * 3600_000;
 export const API_TOKEN_PREFIX = "bat";
@@ -65,18 +66,22 @@ export async function logout(db: Db, token: string): Promise<void> {
   await db.delete(schema.sessions).where(eq(schema.sessions.id, hashSecret(token)));
 }
 
+/**
+ * The user's fleet-wide role is their role in the default team (every user
+ * is created into it); a user outside it is a viewer fleet-wide. Roles in
+ * other teams matter only for what those teams own (their registry namespace).
+ */
 async function principalFor(db: Db, userId: string, via: Principal["via"]): Promise<Principal | null> {
   const [row] = await db
     .select({
       username: schema.users.username,
       disabledAt: schema.users.disabledAt,
-      role: schema.memberships.role,
+      role: fleetRole(schema.users.id),
     })
     .from(schema.users)
-    .innerJoin(schema.memberships, eq(schema.memberships.userId, schema.users.id))
     .where(eq(schema.users.id, userId));
   if (!row || row.disabledAt) return null;
-  return { userId, username: row.username, role: row.role, via };
+  return { userId, username: row.username, role: row.role ?? "viewer", via };
 }
 
 export async function resolveSession(db: Db, token: string): Promise<Principal | null> {

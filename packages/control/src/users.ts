@@ -15,7 +15,7 @@ async function defaultTeamId(db: Db): Promise<string> {
     .where(eq(schema.teams.name, DEFAULT_TEAM));
   if (team) return team.id;
   const id = newId("team");
-  await db.insert(schema.teams).values({ id, name: DEFAULT_TEAM }).onConflictDoNothing();
+  await db.insert(schema.teams).values({ id, name: DEFAULT_TEAM, slug: DEFAULT_TEAM }).onConflictDoNothing();
   const [again] = await db
     .select({ id: schema.teams.id })
     .from(schema.teams)

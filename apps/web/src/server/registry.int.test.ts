@@ -4,10 +4,12 @@ import os from "node:os";
 import path from "node:path";
 import {
   createApiToken,
+  createTeam,
   createUser,
   listRegistryRepositories,
   resolveApiToken,
   SYSTEM_ACTOR,
+  setTeamMembership,
 } from "@berth/control";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -37,8 +39,13 @@ beforeAll(async () => {
     registryDir: path.join(work, "registry"),
   });
   host = new URL(cp.url).host;
-  await createUser(cp.cp.database.db, SYSTEM_ACTOR, { username: op, password: PASSWORD, role: "operator" });
-  await createUser(cp.cp.database.db, SYSTEM_ACTOR, { username: viewer, password: PASSWORD, role: "viewer" });
+  // The team that owns the namespace team<suffix>/: op pushes there, viewer pulls.
+  const db = cp.cp.database.db;
+  const team = await createTeam(db, SYSTEM_ACTOR, { name: `team ${suffix}`, slug: `team${suffix}` });
+  const o = await createUser(db, SYSTEM_ACTOR, { username: op, password: PASSWORD, role: "viewer" });
+  const v = await createUser(db, SYSTEM_ACTOR, { username: viewer, password: PASSWORD, role: "viewer" });
+  await setTeamMembership(db, SYSTEM_ACTOR, { teamId: team.id, userId: o.id, role: "operator" });
+  await setTeamMembership(db, SYSTEM_ACTOR, { teamId: team.id, userId: v.id, role: "viewer" });
   layout = await makeOciLayout();
 }, 60_000);
 
@@ -56,7 +63,7 @@ const failure = (p: Promise<unknown>) =>
   );
 
 describe("the control plane's registry", () => {
-  it("takes a push from an operator and serves it back with identical digests", async () => {
+  it("takes a push from the team's operator and serves it back with identical digests", async () => {
     const ref = `docker://${host}/team${suffix}/busybox:1`;
     await skopeo(
       "copy",

@@ -1,12 +1,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type http from "node:http";
 import {
+  type ChangeFeed,
+  checkRegistryAccess,
   createPgRegistryMetadata,
+  grantRegistryScopes,
   issueRegistryToken,
-  type Principal,
+  parseRegistryScopes,
   REGISTRY_TOKEN_TTL_S,
-  registryAllows,
-  registryPrincipal,
+  type RegistryCaller,
+  registryCaller,
   registryTokenKey,
 } from "@berth/control";
 import type { Db } from "@berth/db";
@@ -29,55 +32,73 @@ function origin(req: http.IncomingMessage, publicUrl: string | undefined): strin
   return `http://${req.headers.host ?? "localhost"}`;
 }
 
-function challenge(req: http.IncomingMessage, access: RegistryAccess, publicUrl: string | undefined): string {
+function challenge(
+  req: http.IncomingMessage,
+  access: RegistryAccess,
+  publicUrl: string | undefined,
+  error?: "insufficient_scope",
+): string {
   const actions = access.action === "push" ? "pull,push" : access.action;
-  const scope = access.repository ? `,scope="repository:${access.repository}:${actions}"` : "";
-  return `Bearer realm="${origin(req, publicUrl)}${REGISTRY_TOKEN_PATH}",service="berth"${scope}`;
+  const scope = access.repository
+    ? `,scope="repository:${access.repository}:${actions}"`
+    : access.action === "catalog"
+      ? ',scope="registry:catalog:*"'
+      : "";
+  const err = error ? `,error="${error}"` : "";
+  return `Bearer realm="${origin(req, publicUrl)}${REGISTRY_TOKEN_PATH}",service="berth"${scope}${err}`;
 }
 
 /**
  * Berth's built-in registry: the OCI Distribution API of @berth/oci, with
  * blobs under `root`, metadata in Postgres, and Berth's users: Basic
- * (password or API token) or the Docker bearer-token flow; everyone may pull,
- * operators push, admins delete.
+ * (password or API token) or the Docker bearer-token flow. Rights per
+ * repository by team (`checkRegistryAccess`); a refusal is DENIED (403), a
+ * missing or bad login UNAUTHORIZED (401) with a challenge. Pushes and
+ * deletes publish a `registry` change on `feed`.
  */
 export async function createRegistryServer(o: {
   db: Db;
   root: string;
   log: Logger;
   publicUrl?: string;
+  feed?: ChangeFeed;
 }): Promise<RegistryServer> {
   const key = await registryTokenKey(o.db);
-  const caller = new AsyncLocalStorage<{ principal: Principal | null }>();
-  const metadata = createPgRegistryMetadata(o.db, {
-    pushedBy: () => caller.getStore()?.principal?.username ?? null,
-  });
   const log = o.log.child({ component: "registry" });
+  const request = new AsyncLocalStorage<{ caller: RegistryCaller | null }>();
+  const principal = () => request.getStore()?.caller?.principal ?? null;
+  const metadata = createPgRegistryMetadata(o.db, {
+    pushedBy: () => principal()?.username ?? null,
+    catalogFor: () => principal()?.userId ?? null,
+    onChange: (repository) => {
+      o.feed
+        ?.publish({ topic: "registry", id: repository })
+        .catch((err: unknown) => log.warn({ err, repository }, "could not publish a registry change"));
+    },
+  });
 
   async function authorize(req: http.IncomingMessage, access: RegistryAccess): Promise<void> {
-    let principal: Principal | null;
+    const unauthorized = (message: string, error?: "insufficient_scope") =>
+      new RegistryError("UNAUTHORIZED", message, {
+        headers: { "WWW-Authenticate": challenge(req, access, o.publicUrl, error) },
+      });
+    let caller: RegistryCaller | null;
     try {
-      principal = await registryPrincipal(o.db, key, req.headers.authorization);
+      caller = await registryCaller(o.db, key, req.headers.authorization);
     } catch (err) {
-      const message = isBerthError(err) ? err.message : "authentication failed";
-      throw new RegistryError("UNAUTHORIZED", message, {
-        headers: { "WWW-Authenticate": challenge(req, access, o.publicUrl) },
+      throw unauthorized(isBerthError(err) ? err.message : "authentication failed");
+    }
+    if (!caller) throw unauthorized("authentication required: log in with a Berth user or API token");
+    const decision = await checkRegistryAccess(o.db, caller, access);
+    if (!decision.allowed) {
+      if (decision.reason === "insufficient_scope")
+        throw unauthorized(decision.message, "insufficient_scope");
+      throw new RegistryError("DENIED", decision.message, {
+        detail: { repository: access.repository, action: access.action },
       });
     }
-    if (!principal) {
-      throw new RegistryError(
-        "UNAUTHORIZED",
-        "authentication required: log in with a Berth user or API token",
-        {
-          headers: { "WWW-Authenticate": challenge(req, access, o.publicUrl) },
-        },
-      );
-    }
-    if (!registryAllows(principal.role, access.action)) {
-      throw new RegistryError("DENIED", `the ${principal.role} role may not ${access.action} here`);
-    }
-    const store = caller.getStore();
-    if (store) store.principal = principal;
+    const store = request.getStore();
+    if (store) store.caller = caller;
   }
 
   const handler = createRegistryHandler({
@@ -87,7 +108,7 @@ export async function createRegistryServer(o: {
     log,
   });
   return {
-    handle: (req, res) => caller.run({ principal: null }, () => handler(req, res)),
+    handle: (req, res) => request.run({ caller: null }, () => handler(req, res)),
     async token(req, res) {
       const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
         res.writeHead(status, {
@@ -98,8 +119,8 @@ export async function createRegistryServer(o: {
         res.end(JSON.stringify(body));
       };
       try {
-        const principal = await registryPrincipal(o.db, key, req.headers.authorization);
-        if (!principal) {
+        const caller = await registryCaller(o.db, key, req.headers.authorization);
+        if (!caller) {
           return send(
             401,
             { errors: [{ code: "UNAUTHORIZED", message: "log in with a Berth user or API token" }] },
@@ -108,7 +129,14 @@ export async function createRegistryServer(o: {
             },
           );
         }
-        const token = issueRegistryToken(key, principal);
+        // Docker's token spec: grant what may be granted of the scopes asked for, never an error.
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const access = await grantRegistryScopes(
+          o.db,
+          caller.principal,
+          parseRegistryScopes(url.searchParams.getAll("scope")),
+        );
+        const token = issueRegistryToken(key, caller.principal, access);
         send(200, {
           token,
           access_token: token,

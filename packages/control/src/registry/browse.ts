@@ -12,6 +12,7 @@ import {
 } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import { and, asc, count, desc, eq } from "drizzle-orm";
+import { pullableBy } from "./access.ts";
 import { taggedManifests } from "./metadata.ts";
 
 const repos = schema.registryRepositories;
@@ -28,9 +29,16 @@ export interface RepositorySummary {
   lastPushedBy: string | null;
 }
 
-/** Every repository, by name, with its tag count and its latest push. */
-export async function listRepositories(db: Db): Promise<RepositorySummary[]> {
-  const names = await db.select({ name: repos.name }).from(repos).orderBy(asc(repos.name));
+/**
+ * Every repository, by name, with its tag count and its latest push; with
+ * `viewer` (a user id), only those the user may pull.
+ */
+export async function listRepositories(db: Db, viewer?: string): Promise<RepositorySummary[]> {
+  const names = await db
+    .select({ name: repos.name })
+    .from(repos)
+    .where(viewer === undefined ? undefined : pullableBy(viewer, repos.name))
+    .orderBy(asc(repos.name));
   const counts = await db.select({ repository: t.repository, n: count() }).from(t).groupBy(t.repository);
   // The newest manifest of each repository.
   const latest = await db
@@ -65,14 +73,19 @@ export interface TagSummary {
 
 /**
  * A repository and its tags (newest push first); NotFound when nothing was
- * ever pushed to it. With `blobs`, each tag's image size is read from its manifest.
+ * ever pushed to it, or when `viewer` (a user id) may not pull it. With
+ * `blobs`, each tag's image size is read from its manifest.
  */
 export async function getRepository(
   db: Db,
   name: string,
   blobs?: BlobStore,
+  viewer?: string,
 ): Promise<{ name: string; tags: TagSummary[] }> {
-  const [repo] = await db.select({ name: repos.name }).from(repos).where(eq(repos.name, name));
+  const [repo] = await db
+    .select({ name: repos.name })
+    .from(repos)
+    .where(and(eq(repos.name, name), viewer === undefined ? undefined : pullableBy(viewer, repos.name)));
   if (!repo) throw new BerthError("NotFound", `the registry has no repository ${name}`);
   const tags = await taggedManifests(db).where(eq(t.repository, name)).orderBy(desc(m.pushedAt), asc(t.tag));
   const sizes = new Map<string, number | null>();
@@ -185,13 +198,15 @@ function layerHistory(config: ImageConfig | undefined): (string | null)[] {
 /**
  * A manifest of `repository` read from the registry's blob store: an image
  * manifest's config, layers and platform, or an index's child manifests.
- * NotFound when the repository holds no such manifest.
+ * NotFound when the repository holds no such manifest, or when `viewer` (a
+ * user id) may not pull it.
  */
 export async function getManifestDetails(
   db: Db,
   blobs: BlobStore,
   repository: string,
   digest: string,
+  viewer?: string,
 ): Promise<ManifestDetails> {
   const [row] = await db
     .select({
@@ -202,7 +217,13 @@ export async function getManifestDetails(
       pushedAt: m.pushedAt,
     })
     .from(m)
-    .where(and(eq(m.repository, repository), eq(m.digest, digest)));
+    .where(
+      and(
+        eq(m.repository, repository),
+        eq(m.digest, digest),
+        viewer === undefined ? undefined : pullableBy(viewer, m.repository),
+      ),
+    );
   if (!row) throw new BerthError("NotFound", `repository ${repository} has no manifest ${digest}`);
   const tagRows = await db
     .select({ tag: t.tag })

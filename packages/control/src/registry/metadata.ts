@@ -1,6 +1,7 @@
 import { type Db, schema } from "@berth/db";
 import type { ListPage, ManifestRecord, RegistryMetadata } from "@berth/oci";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { pullableBy } from "./access.ts";
 
 const m = schema.registryManifests;
 const t = schema.registryTags;
@@ -11,15 +12,26 @@ function limit(page: ListPage): number {
   return page.n === undefined ? 100_000 : Math.max(0, page.n);
 }
 
+export interface PgRegistryMetadataOptions {
+  /** Who pushes the manifest being stored (the request's caller). */
+  pushedBy?: () => string | null;
+  /**
+   * The user the catalog is for (the request's caller): it then lists only
+   * the repositories they may pull; with no user, nothing. Without this
+   * option the catalog lists everything.
+   */
+  catalogFor?: () => string | null;
+  /** Called after a manifest or tag of `repository` was stored or deleted. */
+  onChange?: (repository: string) => void;
+}
+
 /**
  * The registry's metadata in Postgres, so every control-plane replica serves
  * the same registry. A manifest push (record, tag, blob link, repository) is
  * one transaction.
  */
-export function createPgRegistryMetadata(
-  db: Db,
-  options: { pushedBy?: () => string | null } = {},
-): RegistryMetadata {
+export function createPgRegistryMetadata(db: Db, options: PgRegistryMetadataOptions = {}): RegistryMetadata {
+  const changed = (repository: string) => options.onChange?.(repository);
   return {
     async putManifest(repository, manifest, tag) {
       await db.transaction(async (tx) => {
@@ -50,6 +62,7 @@ export function createPgRegistryMetadata(
             });
         }
       });
+      changed(repository);
     },
     async getManifest(repository, digest) {
       const [row] = await db
@@ -65,7 +78,7 @@ export function createPgRegistryMetadata(
       return row satisfies ManifestRecord | undefined;
     },
     async deleteManifest(repository, digest) {
-      return db.transaction(async (tx) => {
+      const deleted = await db.transaction(async (tx) => {
         const gone = await tx
           .delete(m)
           .where(and(eq(m.repository, repository), eq(m.digest, digest)))
@@ -73,6 +86,8 @@ export function createPgRegistryMetadata(
         await tx.delete(t).where(and(eq(t.repository, repository), eq(t.digest, digest)));
         return gone.length > 0;
       });
+      if (deleted) changed(repository);
+      return deleted;
     },
     async resolveTag(repository, tag) {
       const [row] = await db
@@ -86,6 +101,7 @@ export function createPgRegistryMetadata(
         .delete(t)
         .where(and(eq(t.repository, repository), eq(t.tag, tag)))
         .returning({ tag: t.tag });
+      if (gone.length > 0) changed(repository);
       return gone.length > 0;
     },
     async listTags(repository, page) {
@@ -100,10 +116,17 @@ export function createPgRegistryMetadata(
       return rows.map((r) => r.tag);
     },
     async listRepositories(page) {
+      const userId = options.catalogFor ? options.catalogFor() : undefined;
+      if (userId === null) return [];
       const rows = await db
         .select({ name: repos.name })
         .from(repos)
-        .where(page.last !== undefined ? gt(repos.name, page.last) : undefined)
+        .where(
+          and(
+            page.last !== undefined ? gt(repos.name, page.last) : undefined,
+            userId !== undefined ? pullableBy(userId, repos.name) : undefined,
+          ),
+        )
         .orderBy(sql`${repos.name} collate "C"`)
         .limit(limit(page));
       return rows.map((r) => r.name);

@@ -14,4 +14,15 @@ export {
   registryTags,
   settings,
 } from "./registry.ts";
-export { apiTokens, memberships, ROLES, type Role, sessions, teams, userPasswords, users } from "./users.ts";
+export {
+  apiTokens,
+  memberships,
+  ROLES,
+  type Role,
+  sessions,
+  TEAM_SLUG,
+  TEAM_SLUG_MAX,
+  teams,
+  userPasswords,
+  users,
+} from "./users.ts";

@@ -21,9 +21,18 @@ export const userPasswords = pgTable("user_passwords", {
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** A team's slug: what the team's registry namespace and URLs use. */
+export const TEAM_SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const TEAM_SLUG_MAX = 63;
+
 export const teams = pgTable("teams", {
   id: text("id").primaryKey(),
   name: text("name").notNull().unique(),
+  /**
+   * Lower-case letters, digits and single dashes (`TEAM_SLUG`). A registry
+   * repository whose first path component equals it belongs to the team.
+   */
+  slug: text("slug").notNull().unique(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
