@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_STATE_DIR } from "../env.ts";
 import { LOG_LEVELS } from "../logger.ts";
 import { AGENT_VERSION } from "../version.ts";
+import { registerBuild } from "./build.ts";
 import { registerContainerCommands } from "./containers/containers.ts";
 import { registerImageCommands } from "./containers/images.ts";
 import { registerRun } from "./containers/run.ts";
@@ -65,6 +66,7 @@ export function buildProgram(io: CliIo): Command {
   registerRun(program, io);
   registerContainerCommands(program, io);
   registerImageCommands(program, io);
+  registerBuild(program, io);
 
   // Subcommands inherit exitOverride, output and error-help settings from the program.
   return program;
