@@ -15,6 +15,9 @@ const envSchema = z.object({
   /** Config file path. */
   BERTH_CONFIG: variable,
   XDG_CONFIG_HOME: variable,
+  /** The berth-agent executable `berth pull|push|images|build` run (default: berth-agent on PATH). */
+  BERTH_AGENT_BIN: variable,
+  PATH: variable,
 });
 
 export interface CliEnv {
@@ -22,6 +25,10 @@ export interface CliEnv {
   token?: string;
   /** Where `berth login` stores the server, user name and token. */
   configPath: string;
+  /** BERTH_AGENT_BIN: the local agent's executable, when given. */
+  agentBin?: string;
+  /** PATH's directories, to find berth-agent. */
+  path: string[];
 }
 
 /** The config file: $XDG_CONFIG_HOME/berth/config.json, else ~/.config/berth/config.json. */
@@ -62,5 +69,12 @@ export function loadEnv(
     server,
     token: given(e.BERTH_TOKEN)?.trim(),
     configPath: configFile ? path.resolve(configFile) : defaultConfigPath(given(e.XDG_CONFIG_HOME), home),
+    agentBin: given(e.BERTH_AGENT_BIN),
+    path: (e.PATH ?? "").split(path.delimiter).filter((dir) => dir !== ""),
   };
+}
+
+/** The environment for the local agent the CLI runs: the CLI's own plus `extra`. */
+export function agentEnvironment(extra: Record<string, string>): Record<string, string | undefined> {
+  return { ...process.env, ...extra };
 }

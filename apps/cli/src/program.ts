@@ -6,10 +6,11 @@ import { registerLogout } from "./commands/auth/logout.ts";
 import { registerWhoami } from "./commands/auth/whoami.ts";
 import type { Deps } from "./commands/context.ts";
 import { registerHosts } from "./commands/hosts/index.ts";
+import { registerImageCommands } from "./commands/images/index.ts";
 import { registerJoinToken } from "./commands/join-token/index.ts";
 import { loadEnv } from "./env.ts";
 import { createApi } from "./lib/api.ts";
-import { describeError, errorLine, USAGE_EXIT_CODE } from "./lib/errors.ts";
+import { describeError, ExitStatus, errorLine, USAGE_EXIT_CODE } from "./lib/errors.ts";
 import { OUTPUT_FORMATS, processIo } from "./lib/io.ts";
 import { CLI_VERSION } from "./version.ts";
 
@@ -35,11 +36,15 @@ Examples:
   berth hosts ls
   berth join-token create --ttl 1h
   berth hosts ls --output json
+  berth build -t my-team/app:1 . && berth push my-team/app:1
+  berth pull my-team/app:1
 
 Environment:
-  BERTH_SERVER  control-plane URL (--server overrides it)
-  BERTH_TOKEN   API token; overrides the one \`berth login\` stored
-  BERTH_CONFIG  config file (default $XDG_CONFIG_HOME/berth/config.json or ~/.config/berth/config.json)
+  BERTH_SERVER           control-plane URL (--server overrides it)
+  BERTH_TOKEN            API token; overrides the one \`berth login\` stored
+  BERTH_CONFIG           config file (default $XDG_CONFIG_HOME/berth/config.json or ~/.config/berth/config.json)
+  BERTH_AGENT_BIN        the local berth-agent for pull, push, images, build (default: berth-agent on PATH)
+  BERTH_AGENT_STATE_DIR  the local agent's state directory (default /var/lib/berth/agent)
 
 Exit codes: 0 success, ${USAGE_EXIT_CODE} usage error, ${exitCodes}.`;
 
@@ -55,7 +60,7 @@ export function buildProgram(deps: Deps): Command {
   const { io } = deps;
   const program = new Command("berth")
     .description(
-      "Berth command-line tool: log in to a control plane, look at its hosts, and let new hosts join.",
+      "Berth command-line tool: log in to a control plane, look at its hosts, let new hosts join, and build, pull and push images with this host's agent.",
     )
     .version(CLI_VERSION, "-V, --version", "print the berth CLI version")
     .helpOption("-h, --help", "show help")
@@ -78,6 +83,7 @@ export function buildProgram(deps: Deps): Command {
   registerWhoami(program, deps);
   registerHosts(program, deps);
   registerJoinToken(program, deps);
+  registerImageCommands(program, deps);
   oneLineUsageErrors(program);
   return program;
 }
@@ -110,6 +116,7 @@ export async function runCli(argv: readonly string[], deps: Deps = defaultDeps):
   } catch (err) {
     // Commander has already printed the help, the version or its usage error.
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    if (err instanceof ExitStatus) return err.exitCode;
     deps.io.stderr(errorLine(err));
     return describeError(err).exitCode;
   }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliEnv } from "../env.ts";
+import type { AgentProgram, AgentRun } from "../lib/agent.ts";
 import type { Api, Target } from "../lib/api.ts";
 import { type Config, readConfig } from "../lib/config.ts";
 import { parseFlag } from "../lib/errors.ts";
@@ -14,6 +15,10 @@ export interface Deps {
   now(): number;
   hostname(): string;
   createApi(target: Target): Api;
+  /** The local agent (default: findAgent). */
+  findAgent?(env: CliEnv): AgentProgram;
+  /** Runs the local agent, resolving to its exit code (default: runAgentProcess). */
+  runAgent?(run: AgentRun): Promise<number>;
 }
 
 /** The options every command accepts (they are defined once, on the program). */

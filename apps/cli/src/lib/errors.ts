@@ -29,6 +29,17 @@ export class UsageError extends Error {
   }
 }
 
+/** A program the CLI ran (the local agent) failed and said why itself: exit with its code, print nothing. */
+export class ExitStatus extends Error {
+  readonly exitCode: number;
+
+  constructor(exitCode: number) {
+    super(`exit code ${exitCode}`);
+    this.name = "ExitStatus";
+    this.exitCode = exitCode;
+  }
+}
+
 /** The user pressed Ctrl-C at a prompt. */
 export class InterruptedError extends Error {
   constructor() {
