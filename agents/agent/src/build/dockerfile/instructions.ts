@@ -131,6 +131,9 @@ function copyStep(node: InstructionNode, ctx: EvalContext): Step {
   if (words.length < 2) throw new Error(`${name} needs at least one source and a destination`);
   const sources = words.slice(0, -1);
   const dest = words[words.length - 1]!;
+  if (sources.length > 1 && !dest.endsWith("/")) {
+    throw new Error(`when copying several sources, the destination must end with "/" (${dest})`);
+  }
   for (const source of sources) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) || source.startsWith("git@")) {
       throw new Error(`${name} of a URL (${source}) is not supported; download it in a RUN step instead`);

@@ -60,6 +60,7 @@ function readBraced(lx: Lexer): string {
     );
   }
   const value = lx.env.get(name);
+  if (lx.pos >= lx.text.length) throw new SubstitutionError(`missing "}" in ${JSON.stringify(lx.text)}`);
   if (peek(lx) === "}") {
     lx.pos += 1;
     return value ?? "";
