@@ -5,6 +5,7 @@ import { AGENT_VERSION } from "../version.ts";
 import { registerBuild } from "./build.ts";
 import { registerContainerCommands } from "./containers/containers.ts";
 import { registerImageCommands } from "./containers/images.ts";
+import { registerPush } from "./containers/push.ts";
 import { registerRun } from "./containers/run.ts";
 import { type DaemonFlags, daemonCommand } from "./daemon.ts";
 import { type FactsFormat, factsCommand } from "./facts.ts";
@@ -67,6 +68,7 @@ export function buildProgram(io: CliIo): Command {
   registerContainerCommands(program, io);
   registerImageCommands(program, io);
   registerBuild(program, io);
+  registerPush(program, io);
 
   // Subcommands inherit exitOverride, output and error-help settings from the program.
   return program;

@@ -12,6 +12,7 @@ import {
   unpackLayer,
 } from "@berth/oci";
 import { withLockFile } from "../atomic.ts";
+import { rememberLayerBlob } from "../layer-blob.ts";
 import { digestHex } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
 import { type ProgressListener, shortLayerId } from "./events.ts";
@@ -129,6 +130,9 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
     }
     await mkdir(path.dirname(target), { recursive: true });
     await rename(staging, target);
+    // A later push to this registry can then mount the blob instead of uploading the layer again.
+    const { digest, size, mediaType } = job.layer;
+    await rememberLayerBlob(job.store, job.diffId, { digest, size, mediaType, diffId: job.diffId }, job.repo);
   } finally {
     stream.destroy();
     await rm(staging, { recursive: true, force: true });

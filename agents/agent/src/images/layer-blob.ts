@@ -1,0 +1,123 @@
+// Compressed blobs of stored layers: what a push uploads. The store keeps layers unpacked only, so a
+// layer's gzip blob is made again from its directory (reproducibly) or reused from where it came from.
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { constants, createGzip } from "node:zlib";
+import { MediaType } from "@berth/oci";
+import { diffTar } from "../build/layer/diff.ts";
+import { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
+import { digestHex } from "./reference.ts";
+import type { ImageStore } from "./store.ts";
+
+/** A registry repository known to hold a blob (so a push to the same registry can mount it). */
+export interface BlobSource {
+  registry: string;
+  repository: string;
+}
+
+/** A compressed (or plain) blob whose uncompressed tar is the layer. */
+export interface LayerBlob {
+  digest: string;
+  size: number;
+  mediaType: string;
+  /** sha256 of the uncompressed tar: the diff ID an image config must list for this blob. */
+  diffId: string;
+  /** Repositories known to hold it, newest first. */
+  sources: BlobSource[];
+}
+
+/** A gzip blob made from a layer's directory, in a temp file the caller removes. */
+export interface GeneratedLayerBlob extends LayerBlob {
+  file: string;
+}
+
+/** Per stored layer (by its diff ID): the blobs known for it. */
+interface LayerBlobRecord {
+  blobs: LayerBlob[];
+}
+
+const MAX_SOURCES = 8;
+/** Fixed so the same directory always gives the same bytes (with the same zlib). */
+const GZIP_LEVEL = constants.Z_DEFAULT_COMPRESSION;
+
+const recordDir = (store: ImageStore) => path.join(store.root, "layer-blobs");
+const recordFile = (store: ImageStore, diffId: string) =>
+  path.join(recordDir(store), `${digestHex(diffId)}.json`);
+
+/** The blobs known for a stored layer: the one it was pulled as (if any) first, then those made from it. */
+export async function knownLayerBlobs(store: ImageStore, diffId: string): Promise<LayerBlob[]> {
+  return (await readJson<LayerBlobRecord>(recordFile(store, diffId), { blobs: [] })).blobs;
+}
+
+/**
+ * Remembers that `blob` holds the stored layer `diffId`, and (when given) that `source` has it.
+ * Pull calls it for each layer it downloads; push for each layer it uploads or finds.
+ */
+export async function rememberLayerBlob(
+  store: ImageStore,
+  diffId: string,
+  blob: Omit<LayerBlob, "sources">,
+  source?: BlobSource,
+): Promise<void> {
+  await mkdir(recordDir(store), { recursive: true });
+  const file = recordFile(store, diffId);
+  await withLockFile(`${file}.lock`, async () => {
+    const record = await readJson<LayerBlobRecord>(file, { blobs: [] });
+    const at = record.blobs.findIndex((b) => b.digest === blob.digest);
+    const known = at === -1 ? { ...blob, sources: [] } : record.blobs[at]!;
+    const others = known.sources.filter(
+      (s) => !source || s.registry !== source.registry || s.repository !== source.repository,
+    );
+    const updated = { ...known, sources: (source ? [source, ...others] : others).slice(0, MAX_SOURCES) };
+    if (at === -1) record.blobs.push(updated);
+    else record.blobs[at] = updated;
+    await writeFileAtomic(file, JSON.stringify(record));
+  });
+}
+
+/**
+ * The stored layer `diffId` as a gzip blob: its directory tarred reproducibly (sorted names, overlay
+ * whiteouts and opaque directories back as `.wh.` entries, hard links kept; the build's diffTar)
+ * and compressed at a fixed level, into a temp file of the store. Hashes both the tar (diff ID) and
+ * the blob (digest) on the way, and remembers the result for the layer.
+ */
+export async function gzipLayerBlob(store: ImageStore, diffId: string): Promise<GeneratedLayerBlob> {
+  await mkdir(store.tempDir, { recursive: true });
+  const file = path.join(
+    store.tempDir,
+    `blob-${digestHex(diffId).slice(0, 12)}-${randomBytes(6).toString("hex")}.gz`,
+  );
+  const tarHash = createHash("sha256");
+  const blobHash = createHash("sha256");
+  let size = 0;
+  try {
+    const tar = async function* () {
+      for await (const chunk of diffTar(store.layerPath(diffId))) {
+        tarHash.update(chunk);
+        yield chunk;
+      }
+    };
+    const count = async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        blobHash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    };
+    await pipeline(tar, createGzip({ level: GZIP_LEVEL }), count, createWriteStream(file, { mode: 0o600 }));
+  } catch (err) {
+    await rm(file, { force: true });
+    throw err;
+  }
+  const blob = {
+    digest: `sha256:${blobHash.digest("hex")}`,
+    size,
+    mediaType: MediaType.OciLayerGzip,
+    diffId: `sha256:${tarHash.digest("hex")}`,
+  };
+  await rememberLayerBlob(store, diffId, blob);
+  return { ...blob, sources: [], file };
+}

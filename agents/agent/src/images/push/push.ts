@@ -1,0 +1,114 @@
+import { familiarString, MediaType, OciError, parseReference, type RegistryClient } from "@berth/oci";
+import { BerthError } from "@berth/protocol";
+import { shortLayerId } from "../pull/events.ts";
+import { toBerthError } from "../pull/pull.ts";
+import { DEFAULT_TAG } from "../reference.ts";
+import type { ImageStore } from "../store.ts";
+import type { PushProgressListener } from "./events.ts";
+import { pushLayer } from "./layer.ts";
+import { imageConfigBlob, imageManifestBlob } from "./manifest.ts";
+
+/** Layers pushed at once (Docker's default is 5; uploads here also compress). */
+const CONCURRENT_LAYERS = 3;
+
+export interface PushOptions {
+  client: RegistryClient;
+  onProgress?: PushProgressListener;
+}
+
+export interface PushResult {
+  /** Where the image went, e.g. "registry.local:5000/shop/web:1". */
+  name: string;
+  /** The pushed manifest's digest. */
+  digest: string;
+  /** The manifest's size in bytes. */
+  size: number;
+  /** Layers this push uploaded (others the registry had, or mounted). */
+  uploaded: number;
+}
+
+/** Runs `work` over `items`, at most `limit` at a time, failing with the first error. */
+async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const at = next++;
+      results[at] = await work(items[at]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The registry reference to push to: `target`, else the local name itself; a tag, never a digest. */
+function targetReference(image: string, target: string | undefined) {
+  const ref = parseReference(target ?? image);
+  if (ref.digest !== undefined) {
+    throw new BerthError(
+      "InvalidArgument",
+      `cannot push to a digest (${familiarString(ref)}); give a tag: NAME[:TAG]`,
+    );
+  }
+  return { ...ref, tag: ref.tag ?? DEFAULT_TAG };
+}
+
+/**
+ * Pushes a stored image to a registry: each layer the repository lacks (mounted from another
+ * repository of the registry when one is known to hold it, else uploaded as gzip), then the image
+ * config, then the manifest under the tag.
+ */
+export async function pushImage(
+  store: ImageStore,
+  image: string,
+  target: string | undefined,
+  options: PushOptions,
+): Promise<PushResult> {
+  try {
+    return await push(store, image, target, options);
+  } catch (err) {
+    throw toBerthError(err);
+  }
+}
+
+async function push(
+  store: ImageStore,
+  image: string,
+  target: string | undefined,
+  options: PushOptions,
+): Promise<PushResult> {
+  const ref = targetReference(image, target);
+  const record = await store.inspect(image);
+  const onProgress = options.onProgress ?? (() => {});
+  const repo = { registry: ref.registry, repository: ref.repository };
+  onProgress({
+    type: "start",
+    repository: `${ref.registry}/${ref.repository}`,
+    layers: record.layers.length,
+  });
+  for (const diffId of record.layers)
+    onProgress({ type: "layer", id: shortLayerId(diffId), status: "Preparing" });
+  const layers = await mapLimited(record.layers, CONCURRENT_LAYERS, (diffId) =>
+    pushLayer({ store, client: options.client, repo, diffId, onProgress }),
+  );
+  const config = imageConfigBlob(
+    record,
+    layers.map((l) => l.diffId),
+  );
+  await options.client.pushBlob(repo, { digest: config.digest, size: config.size, open: () => config.bytes });
+  const manifest = imageManifestBlob(
+    config,
+    layers.map((l) => l.descriptor),
+  );
+  const digest = await options.client.putManifest(ref, MediaType.OciManifest, manifest.bytes);
+  if (digest !== manifest.digest) {
+    throw new OciError("Internal", `the registry stored manifest ${digest}, not ${manifest.digest}`);
+  }
+  onProgress({ type: "done", tag: ref.tag, digest, size: manifest.size });
+  return {
+    name: familiarString(ref),
+    digest,
+    size: manifest.size,
+    uploaded: layers.filter((l) => l.uploaded).length,
+  };
+}
