@@ -29,7 +29,9 @@ export {
   verifyDigest,
 } from "./digest/digest.ts";
 export { isOciError, OCI_ERROR_CODES, OciError, type OciErrorCode } from "./errors.ts";
+export { ByteSource } from "./layer/byte-source.ts";
 export { type Compression, detectCompression } from "./layer/decompress.ts";
+export { readTar, type TarEntryType, type TarHeader } from "./layer/tar-reader.ts";
 export { type UnpackOptions, type UnpackResult, unpackLayer } from "./layer/unpack.ts";
 export { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, type WhiteoutMode } from "./layer/whiteout.ts";
 export {

@@ -4,6 +4,7 @@ import { LOG_LEVELS } from "../logger.ts";
 import { AGENT_VERSION } from "../version.ts";
 import { registerBuild } from "./build.ts";
 import { registerContainerCommands } from "./containers/containers.ts";
+import { registerImageArchiveCommands } from "./containers/image-archive.ts";
 import { registerImageCommands } from "./containers/images.ts";
 import { registerPush } from "./containers/push.ts";
 import { registerRun } from "./containers/run.ts";
@@ -69,6 +70,7 @@ export function buildProgram(io: CliIo): Command {
   registerImageCommands(program, io);
   registerBuild(program, io);
   registerPush(program, io);
+  registerImageArchiveCommands(program, io);
 
   // Subcommands inherit exitOverride, output and error-help settings from the program.
   return program;

@@ -1,5 +1,8 @@
 /** The local image store (imported root filesystems for now) and container root filesystems. */
 export { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
+export type { PruneOptions, PruneReport } from "./gc.ts";
+export { type LoadedImage, loadImages } from "./layout/load.ts";
+export { type SavedImage, saveImages } from "./layout/save.ts";
 export { type LayerStatus, type ProgressListener, type PullEvent, shortLayerId } from "./pull/events.ts";
 export {
   formatPlatform,

@@ -1,9 +1,11 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { BerthError } from "@berth/protocol";
 import { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
+import { type PruneOptions, type PruneReport, planGarbage, treeSize } from "./gc.ts";
 import { type IngestedLayer, ingestDirectory, ingestTarball, unpackLayer } from "./layers.ts";
+import { dropLease, readLeases, writeLease } from "./leases.ts";
 import { digestHex, normalizeName, parseImageRef } from "./reference.ts";
 import type { ImageConfig, ImageRecord, ResolvedImage } from "./types.ts";
 
@@ -39,6 +41,8 @@ export interface NewImage {
   layers: string[];
   config: ImageConfig;
   size: number;
+  /** When the image was made (a loaded image keeps its config's); default now. */
+  createdAt?: string;
 }
 
 export interface ImageStore {
@@ -57,6 +61,16 @@ export interface ImageStore {
   list(): Promise<ImageRecord[]>;
   tag(ref: string, newName: string): Promise<ImageRecord>;
   remove(ref: string, options: RemoveOptions): Promise<RemoveResult>;
+  /**
+   * Runs `fn` with the images `refs` denote (resolved under the lock) and
+   * keeps them and their layers from removal until it settles: for a save,
+   * or a container's creation until its record exists.
+   */
+  holdImages<T>(refs: string[], fn: (records: ImageRecord[]) => Promise<T>): Promise<T>;
+  /** Keeps these layers from the garbage collector while `fn` runs (a pull or a load before its image is recorded). */
+  holdLayers<T>(diffIds: string[], fn: () => Promise<T>): Promise<T>;
+  /** Removes unused images and every layer no image or lease needs (see planGarbage). */
+  prune(options: PruneOptions): Promise<PruneReport>;
 }
 
 type Names = Record<string, string>;
@@ -101,6 +115,7 @@ export function createImageStore(stateDir: string): ImageStore {
     layers: path.join(root, "layers", "sha256"),
     records: path.join(root, "by-digest"),
     temp: path.join(root, "tmp"),
+    leases: path.join(root, "leases"),
   };
   const namesFile = path.join(root, "names.json");
   const lockFile = path.join(root, "lock");
@@ -214,13 +229,82 @@ export function createImageStore(stateDir: string): ImageStore {
     for (const name of untagged) delete names[name];
     await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
     await rm(recordFile(record.digest), { force: true });
-    const stillUsed = new Set((await allRecords()).flatMap((r) => r.layers));
+    const leased = (await readLeases(dirs.leases)).layers;
+    const stillUsed = new Set([...(await allRecords()).flatMap((r) => r.layers), ...leased]);
     for (const layer of record.layers.filter((l) => !stillUsed.has(l))) {
-      const doomed = path.join(dirs.temp, `deleted-${digestHex(layer)}-${Date.now()}`);
-      await rename(layerDir(layer), doomed).catch(() => {});
-      await rm(doomed, { recursive: true, force: true });
+      const doomed = await detachLayer(layer);
+      if (doomed) await rm(doomed, { recursive: true, force: true });
     }
     return untagged;
+  }
+
+  /** Moves a layer directory out of the store (atomic); the caller deletes what it returns. */
+  async function detachLayer(diffId: string): Promise<string | null> {
+    const doomed = path.join(dirs.temp, `deleted-${digestHex(diffId)}-${randomBytes(4).toString("hex")}`);
+    return rename(layerDir(diffId), doomed).then(
+      () => doomed,
+      () => null,
+    );
+  }
+
+  async function holdWith<T>(
+    lease: () => Promise<{ images: string[]; layers: string[] }>,
+    fn: () => Promise<T>,
+  ) {
+    await ensureDirs();
+    const file = await withLockFile(lockFile, async () => writeLease(dirs.leases, await lease()));
+    try {
+      return await fn();
+    } finally {
+      await dropLease(file);
+    }
+  }
+
+  async function prune(options: PruneOptions): Promise<PruneReport> {
+    await ensureDirs();
+    const dryRun = options.dryRun ?? false;
+    const { plan, detached } = await withLockFile(lockFile, async () => {
+      const leases = await readLeases(dirs.leases);
+      const usedImages = new Set(await options.usedImages());
+      const names = await readNames();
+      const layerDirs = (await readdir(dirs.layers))
+        .filter((f) => /^[a-f0-9]{64}$/.test(f))
+        .map((f) => `sha256:${f}`);
+      const plan = planGarbage({
+        records: await allRecords(),
+        names,
+        layerDirs,
+        usedImages,
+        leasedImages: leases.images,
+        leasedLayers: leases.layers,
+        all: options.all ?? false,
+      });
+      const detached = new Map<string, string>();
+      if (dryRun) return { plan, detached };
+      for (const image of plan.images) for (const name of image.names) delete names[name];
+      await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
+      for (const image of plan.images) await rm(recordFile(image.digest), { force: true });
+      for (const diffId of plan.layers) {
+        const doomed = await detachLayer(diffId);
+        if (doomed) detached.set(diffId, doomed);
+      }
+      for (const file of leases.stale) await dropLease(file);
+      return { plan, detached };
+    });
+    const layers = [];
+    for (const diffId of plan.layers) {
+      const dir = dryRun ? layerDir(diffId) : detached.get(diffId);
+      if (dir === undefined) continue;
+      layers.push({ diffId, size: await treeSize(dir) });
+      if (!dryRun) await rm(dir, { recursive: true, force: true });
+    }
+    if (!dryRun) {
+      // Layers a crashed removal left behind.
+      for (const f of await readdir(dirs.temp)) {
+        if (f.startsWith("deleted-")) await rm(path.join(dirs.temp, f), { recursive: true, force: true });
+      }
+    }
+    return { images: plan.images, layers, reclaimed: layers.reduce((n, l) => n + l.size, 0), dryRun };
   }
 
   async function addImage(image: NewImage, name: string | null) {
@@ -238,7 +322,11 @@ export function createImageStore(stateDir: string): ImageStore {
       const names = await readNames();
       const previous = normalized === null ? null : (names[normalized] ?? null);
       const existing = await readRecord(image.digest);
-      const record: ImageRecord = existing ?? { ...image, names: [], createdAt: new Date().toISOString() };
+      const record: ImageRecord = existing ?? {
+        ...image,
+        names: [],
+        createdAt: image.createdAt ?? new Date().toISOString(),
+      };
       await writeFileAtomic(recordFile(image.digest), JSON.stringify(record));
       if (normalized !== null) await setName(names, normalized, image.digest);
       await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
@@ -249,6 +337,20 @@ export function createImageStore(stateDir: string): ImageStore {
   return {
     root,
     tempDir: dirs.temp,
+    prune,
+    holdLayers: (diffIds, fn) => holdWith(async () => ({ images: [], layers: diffIds }), fn),
+    holdImages(refs, fn) {
+      let records: ImageRecord[] = [];
+      return holdWith(
+        async () => {
+          const names = await readNames();
+          records = [];
+          for (const ref of refs) records.push(await loadRecord(ref, names));
+          return { images: records.map((r) => r.digest), layers: records.flatMap((r) => r.layers) };
+        },
+        () => fn(records),
+      );
+    },
     layerPath: layerDir,
     addImage,
     importDirectory: (dir, options) => importWith(ingestDirectory, dir, options),
@@ -300,7 +402,10 @@ export function createImageStore(stateDir: string): ImageStore {
           await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
           return { untagged: [byName.name], deleted: null };
         }
-        if (await options.inUse(record.digest)) {
+        if (
+          (await options.inUse(record.digest)) ||
+          (await readLeases(dirs.leases)).images.has(record.digest)
+        ) {
           throw new BerthError(
             "FailedPrecondition",
             `image ${ref} (${record.digest.slice(0, 19)}) is used by a container; remove the container first`,

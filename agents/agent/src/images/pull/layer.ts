@@ -157,20 +157,21 @@ export async function ensureLayer(job: LayerJob): Promise<boolean> {
     job.onProgress({ type: "layer", id, status: "Already exists" });
     return false;
   }
-  const lockDir = path.join(job.store.root, "locks");
+  return withLayerLock(job.store, job.diffId, async () => {
+    if (await exists(target)) {
+      job.onProgress({ type: "layer", id, status: "Already exists" });
+      return false;
+    }
+    await download(job, id, target);
+    job.onProgress({ type: "layer", id, status: "Pull complete" });
+    return true;
+  });
+}
+
+/** Runs `fn` holding the lock of one layer (by diff ID), which every writer of that layer takes. */
+export async function withLayerLock<T>(store: ImageStore, diffId: string, fn: () => Promise<T>): Promise<T> {
+  const lockDir = path.join(store.root, "locks");
   await mkdir(lockDir, { recursive: true });
-  const lockFile = path.join(lockDir, `layer-${digestHex(job.diffId)}.lock`);
-  return withLockFile(
-    lockFile,
-    async () => {
-      if (await exists(target)) {
-        job.onProgress({ type: "layer", id, status: "Already exists" });
-        return false;
-      }
-      await download(job, id, target);
-      job.onProgress({ type: "layer", id, status: "Pull complete" });
-      return true;
-    },
-    LAYER_LOCK_TIMEOUT_MS,
-  );
+  const lockFile = path.join(lockDir, `layer-${digestHex(diffId)}.lock`);
+  return withLockFile(lockFile, fn, LAYER_LOCK_TIMEOUT_MS);
 }

@@ -143,24 +143,24 @@ async function pull(store: ImageStore, refText: string, options: PullOptions): P
   for (const layer of manifest.layers)
     onProgress({ type: "layer", id: shortLayerId(layer.digest), status: "Pulling fs layer" });
   let downloaded = 0;
-  await eachLimited(
-    manifest.layers.map((layer, i) => ({ layer, diffId: diffIds[i]! })),
-    CONCURRENT_LAYERS,
-    async ({ layer, diffId }) => {
-      const repo = { registry: ref.registry, repository: ref.repository };
-      if (await ensureLayer({ store, client: options.client, repo, layer, diffId, onProgress }))
-        downloaded += 1;
-    },
-  );
   const name =
     ref.tag === undefined
       ? null
       : familiarString({ registry: ref.registry, repository: ref.repository, tag: ref.tag });
   const size = manifest.layers.reduce((sum, l) => sum + l.size, 0);
-  const { record, previous } = await store.addImage(
-    { digest, layers: diffIds, config: toImageConfig(config), size },
-    name,
-  );
+  // The lease keeps the garbage collector off layers unpacked before the image is recorded.
+  const { record, previous } = await store.holdLayers(diffIds, async () => {
+    await eachLimited(
+      manifest.layers.map((layer, i) => ({ layer, diffId: diffIds[i]! })),
+      CONCURRENT_LAYERS,
+      async ({ layer, diffId }) => {
+        const repo = { registry: ref.registry, repository: ref.repository };
+        if (await ensureLayer({ store, client: options.client, repo, layer, diffId, onProgress }))
+          downloaded += 1;
+      },
+    );
+    return store.addImage({ digest, layers: diffIds, config: toImageConfig(config), size }, name);
+  });
   const upToDate = previous === digest && downloaded === 0;
   onProgress({
     type: "done",

@@ -155,8 +155,12 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
     return refresh((await store.resolve(idOrName)).id);
   }
 
-  async function create(config: ContainerConfig): Promise<ContainerInfo> {
-    const image = await o.images.resolve(config.image);
+  /** The image is held (safe from prune) until the container's record, which keeps it from then on, exists. */
+  function create(config: ContainerConfig): Promise<ContainerInfo> {
+    return o.images.holdImages([config.image], ([image]) => createFrom(config, image!.digest));
+  }
+
+  async function createFrom(config: ContainerConfig, imageDigest: string): Promise<ContainerInfo> {
     const id = randomBytes(32).toString("hex");
     const name = config.name || generateName();
     await store.reserveName(name, id);
@@ -165,7 +169,7 @@ export function createRuncRuntime(o: RuncRuntimeOptions): RuncRuntime {
       name,
       config: { ...config, name },
       image: config.image,
-      imageDigest: image.digest,
+      imageDigest,
       status: "created",
       createdAt: new Date().toISOString(),
       startedAt: null,

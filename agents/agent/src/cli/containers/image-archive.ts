@@ -1,0 +1,92 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { BerthError } from "@berth/protocol";
+import type { Command } from "commander";
+import { loadImages, saveImages } from "../../images/index.ts";
+import type { CliIo } from "../io.ts";
+import { openEngine } from "./context.ts";
+import { bytes } from "./format.ts";
+
+/** Writes to `file` through a temp file renamed at the end, so a failed save leaves no partial archive. */
+async function toFile(file: string, write: (dest: NodeJS.WritableStream) => Promise<unknown>): Promise<void> {
+  const temp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
+  try {
+    await write(createWriteStream(temp, { flags: "wx", mode: 0o644 }));
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+export function registerImageArchiveCommands(program: Command, io: CliIo): void {
+  program
+    .command("save")
+    .summary("write images to an OCI image layout tarball (stdout by default)")
+    .argument("<image...>", "names or digests")
+    .option("-o, --output <file>", 'write to this file ("-": stdout)')
+    .action(async (refs: string[], f: { output?: string }, cmd: Command) => {
+      const { images } = openEngine(cmd);
+      if (f.output !== undefined && f.output !== "-") {
+        return toFile(f.output, (dest) => saveImages(images, refs, dest));
+      }
+      if (process.stdout.isTTY) {
+        throw new BerthError(
+          "InvalidArgument",
+          "refusing to write an image archive to a terminal; use -o FILE or redirect stdout",
+        );
+      }
+      await saveImages(images, refs, process.stdout, { end: false });
+    });
+
+  program
+    .command("load")
+    .summary("load images from an OCI image layout tarball (stdin by default; plain or gzip)")
+    .option("-i, --input <file>", 'read from this file ("-": stdin)')
+    .option("-q, --quiet", "print nothing")
+    .action(async (f: { input?: string; quiet?: boolean }, cmd: Command) => {
+      const { images } = openEngine(cmd);
+      const fromStdin = f.input === undefined || f.input === "-";
+      if (fromStdin && process.stdin.isTTY) {
+        throw new BerthError(
+          "InvalidArgument",
+          "stdin is a terminal; give an archive with -i FILE or redirect stdin",
+        );
+      }
+      const input = fromStdin ? process.stdin : createReadStream(f.input!);
+      const loaded = await loadImages(images, input);
+      if (f.quiet) return;
+      for (const image of loaded) {
+        io.stdout(image.name ? `Loaded image: ${image.name}\n` : `Loaded image ID: ${image.digest}\n`);
+      }
+    });
+
+  program
+    .command("prune")
+    .summary("remove unused images and the layers no image needs")
+    .option("-a, --all", "remove every image no container uses, not only untagged ones")
+    .option("--dry-run", "only show what would be removed")
+    .action(async (f: { all?: boolean; dryRun?: boolean }, cmd: Command) => {
+      const { images, runtime } = openEngine(cmd);
+      const report = await images.prune({
+        all: f.all ?? false,
+        dryRun: f.dryRun ?? false,
+        usedImages: async () => (await runtime.list({ all: true })).map((c) => c.imageDigest),
+      });
+      const verb = report.dryRun ? "would delete" : "deleted";
+      const lines: string[] = [];
+      if (report.images.length > 0)
+        lines.push(report.dryRun ? "Images that would be deleted:" : "Deleted Images:");
+      for (const image of report.images) {
+        for (const name of image.names) lines.push(`${report.dryRun ? "would untag" : "untagged"}: ${name}`);
+        lines.push(`${verb}: ${image.digest}`);
+      }
+      if (report.layers.length > 0)
+        lines.push(report.dryRun ? "Layers that would be deleted:" : "Deleted Layers:");
+      for (const layer of report.layers) lines.push(`${verb}: ${layer.diffId} (${bytes(layer.size)})`);
+      if (lines.length > 0) lines.push("");
+      lines.push(`Total ${report.dryRun ? "reclaimable" : "reclaimed"} space: ${bytes(report.reclaimed)}`);
+      io.stdout(`${lines.join("\n")}\n`);
+    });
+}

@@ -1,0 +1,123 @@
+import { createHash } from "node:crypto";
+import { mkdir, open } from "node:fs/promises";
+import path from "node:path";
+import { pipeline, Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { ByteSource, detectCompression, isOciError, MAX_MANIFEST_BYTES, readTar } from "@berth/oci";
+import { BerthError } from "@berth/protocol";
+
+/** The most an archive may hold, uncompressed. */
+const MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024 * 1024;
+/** JSON files at the top of a layout are read into memory, so they are bounded. */
+export const MAX_JSON_BYTES = MAX_MANIFEST_BYTES;
+const TOP_FILES = new Set(["oci-layout", "index.json", "manifest.json", "repositories"]);
+const DIRECTORIES = new Set(["", "blobs", "blobs/sha256"]);
+const BLOB = /^blobs\/sha256\/([a-f0-9]{64})$/;
+
+/** An OCI layout tarball read into a directory: its small files in memory, its blobs checked and on disk. */
+export interface ReadArchive {
+  /** oci-layout, index.json, manifest.json, repositories, when present. */
+  files: Map<string, Buffer>;
+  /** Digest → path of the blob file (its content has this digest). */
+  blobs: Map<string, string>;
+}
+
+const bad = (message: string) => new BerthError("InvalidArgument", `not an OCI image archive: ${message}`);
+
+/** "./blobs/sha256/x" and "blobs/sha256/x/" are the same member. */
+function memberName(raw: string): string {
+  return raw.replace(/^(\.\/)+/, "").replace(/\/+$/, "");
+}
+
+/** The input, gunzipped when it starts with gzip's magic (as `docker load` accepts). */
+async function uncompressed(input: AsyncIterable<Uint8Array>): Promise<AsyncIterable<Uint8Array>> {
+  const iterator = input[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) throw bad("the input is empty");
+  async function* replay(): AsyncGenerator<Uint8Array> {
+    yield first.value;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  if (detectCompression(first.value) === "none") return replay();
+  const gunzip = createGunzip();
+  pipeline(Readable.from(replay()), gunzip, () => {});
+  return gunzip;
+}
+
+async function collect(source: ByteSource, name: string, size: number): Promise<Buffer> {
+  if (size > MAX_JSON_BYTES) throw bad(`${name} is ${size} bytes; the limit is ${MAX_JSON_BYTES}`);
+  const parts: Buffer[] = [];
+  for await (const chunk of source.chunks(size)) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/** Writes a blob to `file`, checking its content against the digest its name claims. */
+async function writeBlob(source: ByteSource, hex: string, size: number, file: string): Promise<void> {
+  const hash = createHash("sha256");
+  const handle = await open(file, "wx", 0o600);
+  try {
+    for await (const chunk of source.chunks(size)) {
+      hash.update(chunk);
+      await handle.write(chunk);
+    }
+  } finally {
+    await handle.close();
+  }
+  const actual = hash.digest("hex");
+  if (actual !== hex) throw bad(`blob sha256:${hex} has the digest sha256:${actual}`);
+}
+
+/**
+ * Reads an image archive (an OCI image layout as a tar, plain or gzip) into
+ * `dir`. Only the layout's own members are accepted — oci-layout,
+ * index.json, blobs/sha256/<hex>, and the manifest.json and repositories
+ * Docker adds — so no member can name a path of its choosing; each blob is
+ * hashed as it is written and refused unless it matches its name.
+ */
+export async function readArchive(input: AsyncIterable<Uint8Array>, dir: string): Promise<ReadArchive> {
+  try {
+    return await readMembers(input, dir);
+  } catch (err) {
+    if (isOciError(err)) throw bad(err.message);
+    throw err;
+  }
+}
+
+async function readMembers(input: AsyncIterable<Uint8Array>, dir: string): Promise<ReadArchive> {
+  const blobDir = path.join(dir, "blobs");
+  await mkdir(blobDir, { recursive: true });
+  const source = new ByteSource(await uncompressed(input), MAX_ARCHIVE_BYTES);
+  const result: ReadArchive = { files: new Map(), blobs: new Map() };
+  let members = 0;
+  for await (const header of readTar(source)) {
+    members += 1;
+    const name = memberName(header.path);
+    if (header.type === "directory" && DIRECTORIES.has(name)) continue;
+    if (header.type !== "file")
+      throw bad(`member "${header.path}" is a ${header.type}; only files are expected`);
+    const blob = BLOB.exec(name);
+    if (TOP_FILES.has(name)) {
+      if (result.files.has(name)) throw bad(`${name} appears twice`);
+      result.files.set(name, await collect(source, name, header.size));
+    } else if (blob) {
+      const digest = `sha256:${blob[1]}`;
+      if (result.blobs.has(digest)) throw bad(`blob ${digest} appears twice`);
+      const file = path.join(blobDir, blob[1]!);
+      await writeBlob(source, blob[1]!, header.size, file);
+      result.blobs.set(digest, file);
+    } else if (/^[a-f0-9]{64}(\/|\.json$)/.test(name)) {
+      throw bad(
+        `"${header.path}" is Docker's archive format from before Docker 25; save the image again with Docker 25 or later, or as an OCI layout (skopeo copy … oci-archive:FILE)`,
+      );
+    } else {
+      throw bad(`unexpected member "${header.path}"`);
+    }
+  }
+  await source.finish();
+  if (members === 0) throw bad("the archive is empty");
+  return result;
+}

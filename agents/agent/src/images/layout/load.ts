@@ -1,0 +1,214 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import {
+  type Descriptor,
+  familiarString,
+  type ImageManifest,
+  imageIndexSchema,
+  LAYER_MEDIA_TYPES,
+  MAX_CONFIG_BYTES,
+  MAX_MANIFEST_BYTES,
+  type ImageConfig as OciImageConfig,
+  parseImageConfig,
+  parseManifest,
+  parseReference,
+  unpackLayer,
+} from "@berth/oci";
+import { BerthError } from "@berth/protocol";
+import { withLayerLock } from "../pull/layer.ts";
+import { hostPlatform, selectManifest, toImageConfig } from "../pull/platform.ts";
+import { toBerthError } from "../pull/pull.ts";
+import { digestHex, normalizeName } from "../reference.ts";
+import type { ImageStore } from "../store.ts";
+import { type ReadArchive, readArchive } from "./archive.ts";
+import { CONTAINERD_NAME, REF_NAME } from "./save.ts";
+
+export interface LoadedImage {
+  /** The name the image got, or null (an entry with no name, or a bare tag such as skopeo writes). */
+  name: string | null;
+  /** The image's digest in the store (its manifest's). */
+  digest: string;
+}
+
+interface Candidate {
+  name: string | null;
+  digest: string;
+  manifest: ImageManifest;
+  config: OciImageConfig;
+}
+
+const bad = (message: string) => new BerthError("InvalidArgument", `not an OCI image archive: ${message}`);
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+
+/** The config's creation time, when it is a valid date. */
+function created(config: OciImageConfig): { createdAt?: string } {
+  const at = config.created ? Date.parse(config.created) : Number.NaN;
+  return Number.isNaN(at) ? {} : { createdAt: new Date(at).toISOString() };
+}
+
+/** A blob of the archive, present and of the size its descriptor says, read when small enough. */
+async function blobFile(archive: ReadArchive, d: Descriptor, what: string): Promise<string> {
+  const file = archive.blobs.get(d.digest);
+  if (!file) throw bad(`${what} ${d.digest} is missing from the archive`);
+  const { size } = await stat(file);
+  if (size !== d.size) throw bad(`${what} ${d.digest} is ${size} bytes, its descriptor says ${d.size}`);
+  return file;
+}
+
+async function smallBlob(archive: ReadArchive, d: Descriptor, what: string, limit: number): Promise<Buffer> {
+  if (d.size > limit) throw bad(`${what} ${d.digest} is ${d.size} bytes; the limit is ${limit}`);
+  return readFile(await blobFile(archive, d, what));
+}
+
+/** The name an index entry gives its image: containerd's full name, or an OCI ref.name that is a name:tag. */
+export function entryName(annotations: Record<string, string> | undefined): string | null {
+  const full = annotations?.[CONTAINERD_NAME];
+  if (full) return normalizeName(familiarString(parseReference(full)));
+  const ref = annotations?.[REF_NAME];
+  if (!ref || !/[:/]/.test(ref)) return null;
+  return normalizeName(ref);
+}
+
+async function candidate(archive: ReadArchive, entry: Descriptor): Promise<Candidate> {
+  const name = entryName(entry.annotations);
+  let bytes = await smallBlob(archive, entry, "manifest", MAX_MANIFEST_BYTES);
+  let parsed = parseManifest(bytes, entry.mediaType);
+  let digest = entry.digest;
+  if (parsed.kind === "index") {
+    const chosen = selectManifest(parsed.index.manifests, hostPlatform(), name ?? entry.digest);
+    bytes = await smallBlob(archive, chosen, "manifest", MAX_MANIFEST_BYTES);
+    parsed = parseManifest(bytes, chosen.mediaType);
+    digest = chosen.digest;
+    if (parsed.kind !== "manifest") throw bad(`${chosen.digest}: an index inside an index`);
+  }
+  const manifest = parsed.manifest;
+  const config = parseImageConfig(await smallBlob(archive, manifest.config, "config", MAX_CONFIG_BYTES));
+  if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+    throw bad(
+      `${digest} has ${manifest.layers.length} layers but its config lists ${config.rootfs.diff_ids.length}`,
+    );
+  }
+  for (const layer of manifest.layers) {
+    if (!(layer.mediaType in LAYER_MEDIA_TYPES)) {
+      throw bad(`layer ${layer.digest} has unsupported media type ${layer.mediaType}`);
+    }
+    await blobFile(archive, layer, "layer");
+  }
+  return { name, digest, manifest, config };
+}
+
+/** Every image the archive's index.json names, checked before anything enters the store. */
+async function candidates(archive: ReadArchive): Promise<Candidate[]> {
+  const layout = archive.files.get("oci-layout");
+  if (!layout) {
+    throw bad(
+      archive.files.has("manifest.json")
+        ? "Docker's archive format from before Docker 25 is not supported (no oci-layout)"
+        : "oci-layout is missing",
+    );
+  }
+  const version = (() => {
+    try {
+      return (JSON.parse(layout.toString("utf8")) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (version !== "1.0.0")
+    throw bad(`oci-layout has imageLayoutVersion ${JSON.stringify(version)}, not "1.0.0"`);
+  const indexBytes = archive.files.get("index.json");
+  if (!indexBytes) throw bad("index.json is missing");
+  let json: unknown;
+  try {
+    json = JSON.parse(indexBytes.toString("utf8"));
+  } catch (err) {
+    throw bad(`index.json is not JSON: ${(err as Error).message}`);
+  }
+  const index = imageIndexSchema.safeParse(json);
+  if (!index.success) throw bad(`index.json is not an image index: ${index.error.issues[0]?.message}`);
+  if (index.data.manifests.length === 0) throw bad("index.json names no image");
+  const result: Candidate[] = [];
+  for (const entry of index.data.manifests) result.push(await candidate(archive, entry));
+  return result;
+}
+
+/**
+ * Unpacks the layers the store lacks into `dir` (checking each diff ID), and
+ * only when all are there moves them into the store, each under its layer
+ * lock (a layer another writer placed meanwhile stays theirs).
+ */
+async function importLayers(store: ImageStore, archive: ReadArchive, images: Candidate[], dir: string) {
+  const staged = new Map<string, string>();
+  for (const image of images) {
+    for (const [i, layer] of image.manifest.layers.entries()) {
+      const diffId = image.config.rootfs.diff_ids[i]!;
+      if (staged.has(diffId) || (await exists(store.layerPath(diffId)))) continue;
+      const target = path.join(dir, digestHex(diffId));
+      const result = await unpackLayer(createReadStream(archive.blobs.get(layer.digest)!), target, {
+        whiteouts: "overlay",
+      });
+      if (result.diffId !== diffId) {
+        throw bad(`layer ${layer.digest} unpacks to ${result.diffId}, but the image config says ${diffId}`);
+      }
+      staged.set(diffId, target);
+    }
+  }
+  for (const [diffId, from] of staged) {
+    await withLayerLock(store, diffId, async () => {
+      const to = store.layerPath(diffId);
+      if (await exists(to)) return;
+      await mkdir(path.dirname(to), { recursive: true });
+      await rename(from, to);
+    });
+  }
+}
+
+/**
+ * Loads an image archive (OCI layout tarball, as `berth-agent save`,
+ * `docker save` since Docker 25 and `skopeo copy … oci-archive:` write it)
+ * into the store: every digest checked, every manifest, config and layer
+ * verified before the first layer enters the store, layers unpacked once and
+ * shared with those already there, then each image recorded with its name.
+ */
+export async function loadImages(
+  store: ImageStore,
+  input: AsyncIterable<Uint8Array>,
+): Promise<LoadedImage[]> {
+  const work = path.join(store.tempDir, `load-${randomBytes(8).toString("hex")}`);
+  await mkdir(work, { recursive: true });
+  try {
+    const archive = await readArchive(input, path.join(work, "archive"));
+    const images = await candidates(archive);
+    const diffIds = [...new Set(images.flatMap((i) => i.config.rootfs.diff_ids))];
+    return await store.holdLayers(diffIds, async () => {
+      await importLayers(store, archive, images, path.join(work, "layers"));
+      const loaded: LoadedImage[] = [];
+      for (const image of images) {
+        const size = image.manifest.layers.reduce((n, l) => n + l.size, 0);
+        const { record } = await store.addImage(
+          {
+            digest: image.digest,
+            layers: image.config.rootfs.diff_ids,
+            config: toImageConfig(image.config),
+            size,
+            ...created(image.config),
+          },
+          image.name,
+        );
+        loaded.push({ name: image.name, digest: record.digest });
+      }
+      return loaded;
+    });
+  } catch (err) {
+    throw toBerthError(err);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
