@@ -14,6 +14,17 @@ const envSchema = z.object({
   BERTH_ADMIN_PASSWORD: z.string().min(10).optional(),
   BERTH_HOST_TTL_MS: z.coerce.number().int().min(100).default(15_000),
   BERTH_HEARTBEAT_MS: z.coerce.number().int().min(50).default(5_000),
+  BERTH_LEADER_RETRY_MS: z.coerce.number().int().min(50).default(2_000),
+  BERTH_REGISTRY_GC_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(24 * 3600_000),
+  BERTH_REGISTRY_GC_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(6 * 3600_000),
   BERTH_LOCAL_AGENT: z
     .enum(["0", "1", "true", "false"])
     .default("0")

@@ -16,6 +16,15 @@ export {
   listJoinTokens,
   revokeJoinToken,
 } from "./join-tokens.ts";
+export {
+  CONTROL_PLANE_LEADERSHIP,
+  type LeaderElection,
+  type LeaderOptions,
+  type LeaderTask,
+  runAsLeader,
+  type Stoppable,
+} from "./leader/election.ts";
+export { currentLeader, type LeaderInfo, leaderLockKeys } from "./leader/lock.ts";
 export { markSilentHostsDown, type NodeMonitorOptions, startNodeMonitor } from "./node-monitor.ts";
 export { MIN_PASSWORD_LENGTH } from "./passwords.ts";
 export {
@@ -54,6 +63,15 @@ export {
   type RepositorySummary,
   type TagSummary,
 } from "./registry/browse.ts";
+export {
+  collectRegistryGarbage,
+  DEFAULT_REGISTRY_GC_GRACE_MS,
+  DEFAULT_REGISTRY_GC_INTERVAL_MS,
+  DEFAULT_REGISTRY_UPLOAD_MAX_AGE_MS,
+  type RegistryGcOptions,
+  type RegistryGcReport,
+  registryGcTask,
+} from "./registry/gc.ts";
 export {
   createPgRegistryMetadata,
   listRegistryRepositories,

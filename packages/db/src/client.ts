@@ -42,3 +42,18 @@ export function createDb(url: string, options: { max?: number } = {}): Database 
     close: () => pool.end(),
   };
 }
+
+/**
+ * One connection of its own, outside any pool, for state that lives as long
+ * as a session (advisory locks, LISTEN): connected, with TCP keep-alive so a
+ * dead peer is noticed. The caller listens for `error` and ends it.
+ */
+export async function connectDedicated(url: string, options: { applicationName?: string } = {}) {
+  const client = new pg.Client({
+    connectionString: url,
+    keepAlive: true,
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
+  });
+  await client.connect();
+  return client;
+}

@@ -1,4 +1,4 @@
-export { createDb, type Database, type Db, type Schema, type Tx } from "./client.ts";
+export { connectDedicated, createDb, type Database, type Db, type Schema, type Tx } from "./client.ts";
 export { hashSecret, newId, newSecret } from "./ids.ts";
 export { migrationsFolder, runMigrations } from "./migrate.ts";
 export type { HostState, Role, StoredHostFacts } from "./schema/index.ts";

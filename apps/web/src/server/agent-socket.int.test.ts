@@ -5,6 +5,7 @@ import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { sampleFacts } from "../../../../packages/control/src/test-support.ts";
+import { waitFor } from "../../../../test/support/wait.ts";
 import type { RunningControlPlane } from "./control-plane.ts";
 import { startTestControlPlane } from "./testing.ts";
 
@@ -184,9 +185,16 @@ describe("agent socket", () => {
     second.ws.close();
   });
 
-  it("serves /healthz with the database status", async () => {
+  it("serves /healthz with the database status and the leader", async () => {
+    const leader = cp.cp.leader!;
+    await waitFor("the control plane to lead its loops", () => leader.isLeader(), 5000);
     const res = await fetch(`${cp.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "ok", version: "test", database: { reachable: true } });
+    expect(await res.json()).toEqual({
+      status: "ok",
+      version: "test",
+      database: { reachable: true },
+      leader: { identity: leader.identity, self: true, replica: leader.identity },
+    });
   });
 });

@@ -1,6 +1,14 @@
 import type http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAgentGateway, createChangeFeed, startNodeMonitor } from "@berth/control";
+import {
+  CONTROL_PLANE_LEADERSHIP,
+  createAgentGateway,
+  createChangeFeed,
+  type LeaderTask,
+  registryGcTask,
+  runAsLeader,
+  startNodeMonitor,
+} from "@berth/control";
 import { createDb, runMigrations } from "@berth/db";
 import { createFsBlobStore } from "@berth/oci";
 import type { Logger } from "pino";
@@ -23,6 +31,14 @@ export interface ControlPlaneOptions {
   publicUrl?: string;
   /** Defaults to the TTL: how long after start before silent hosts are marked down. */
   startupGraceMs?: number;
+  /** Which leadership this replica competes for (tests give each control plane its own). */
+  leadership?: string;
+  /** How this replica is shown as leader; default hostname:pid. */
+  leaderIdentity?: string;
+  /** How often a follower tries to become leader, and the leader checks its lock. Default 2 s. */
+  leaderRetryMs?: number;
+  /** How often the leader collects the registry's garbage, and how old an unreferenced blob must be. */
+  registryGc?: { intervalMs?: number; graceMs?: number };
 }
 
 export interface RunningControlPlane {
@@ -35,7 +51,8 @@ export interface RunningControlPlane {
 
 /**
  * Everything the control plane runs, wired together: database (migrated),
- * change feed, agent gateway, node monitor and the HTTP server. Used by the
+ * change feed, agent gateway, the HTTP server, and — while this replica is
+ * the leader — the node monitor and the registry's garbage collection. Used by the
  * real entry point (with Next.js pages) and by tests (without).
  */
 export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
@@ -48,12 +65,39 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     log: o.log,
     config: { heartbeatIntervalMs: o.heartbeatIntervalMs, hostTtlMs: o.hostTtlMs, serverVersion: o.version },
   });
-  const monitor = startNodeMonitor({
-    db: database.db,
-    feed,
+  // Work one replica does for all: the node monitor and the registry's garbage collection.
+  const tasks: LeaderTask[] = [
+    {
+      name: "node-monitor",
+      start: () =>
+        startNodeMonitor({
+          db: database.db,
+          feed,
+          log: o.log,
+          hostTtlMs: o.hostTtlMs,
+          startupGraceMs: o.startupGraceMs,
+        }),
+    },
+  ];
+  if (o.registryDir) {
+    tasks.push(
+      registryGcTask({
+        db: database.db,
+        blobs: createFsBlobStore({ root: o.registryDir }),
+        feed,
+        log: o.log,
+        ...o.registryGc,
+      }),
+    );
+  }
+  const leader = runAsLeader({
+    databaseUrl: o.databaseUrl,
+    name: o.leadership ?? CONTROL_PLANE_LEADERSHIP,
+    ...(o.leaderIdentity ? { identity: o.leaderIdentity } : {}),
+    retryIntervalMs: o.leaderRetryMs,
+    checkIntervalMs: o.leaderRetryMs,
+    tasks,
     log: o.log,
-    hostTtlMs: o.hostTtlMs,
-    startupGraceMs: o.startupGraceMs,
   });
   const cp: ControlPlane = {
     database,
@@ -61,12 +105,19 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     gateway,
     version: o.version,
     secureCookies: o.secureCookies ?? false,
+    leader,
     // The dashboard only reads blobs; the registry server keeps its own store
     // (with upload state) over the same directory.
     registryBlobs: o.registryDir ? createFsBlobStore({ root: o.registryDir }) : undefined,
   };
   const registry = o.registryDir
-    ? await createRegistryServer({ db: database.db, root: o.registryDir, log: o.log, publicUrl: o.publicUrl })
+    ? await createRegistryServer({
+        db: database.db,
+        root: o.registryDir,
+        log: o.log,
+        publicUrl: o.publicUrl,
+        feed,
+      })
     : undefined;
   const server = createHttpServer({ cp, log: o.log, pages: o.pages, registry });
   await new Promise<void>((resolve, reject) => {
@@ -91,7 +142,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
         gateway.closeAll();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await step("node monitor", () => monitor.stop());
+        await step("leader tasks", () => leader.stop());
         await step("change feed", () => feed.close());
         await step("database", () => database.close());
       })();

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { Duplex } from "node:stream";
-import { resolveApiToken, resolveSession } from "@berth/control";
+import { currentLeader, resolveApiToken, resolveSession } from "@berth/control";
 import { AGENT_PATH, MAX_FRAME_BYTES } from "@berth/protocol";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Logger } from "pino";
@@ -46,6 +46,13 @@ async function createContext(
   };
 }
 
+/** Who leads the control loops (as Postgres sees it) and whether it is this replica. */
+async function leaderStatus(cp: ControlPlane) {
+  if (!cp.leader) return null;
+  const current = await currentLeader(cp.database.pool, cp.leader.name).catch(() => null);
+  return { identity: current?.identity ?? null, self: cp.leader.isLeader(), replica: cp.leader.identity };
+}
+
 /**
  * The control plane's one HTTP server: `/healthz`, the tRPC API at
  * `/api/trpc`, the agent WebSocket at `/agent/v1`, and everything else to the
@@ -84,6 +91,7 @@ export function createHttpServer(deps: {
           status: reachable ? "ok" : "degraded",
           version: cp.version,
           database: { reachable },
+          leader: reachable ? await leaderStatus(cp) : null,
         }),
       );
       return;

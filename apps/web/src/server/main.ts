@@ -54,6 +54,8 @@ async function main() {
     pages,
     registryDir: path.join(env.BERTH_HOME, "registry"),
     publicUrl: env.BERTH_PUBLIC_URL,
+    leaderRetryMs: env.BERTH_LEADER_RETRY_MS,
+    registryGc: { intervalMs: env.BERTH_REGISTRY_GC_INTERVAL_MS, graceMs: env.BERTH_REGISTRY_GC_GRACE_MS },
   });
   const publicUrl = env.BERTH_PUBLIC_URL ?? running.url;
   out("");

@@ -1,4 +1,4 @@
-import type { AgentGateway, ChangeFeed, Principal } from "@berth/control";
+import type { AgentGateway, ChangeFeed, LeaderElection, Principal } from "@berth/control";
 import type { Database } from "@berth/db";
 import type { BlobStore } from "@berth/oci";
 import { BerthError, type ErrorCode, isBerthError } from "@berth/protocol";
@@ -12,6 +12,8 @@ export interface ControlPlane {
   version: string;
   /** True when session cookies should carry `Secure`. */
   secureCookies: boolean;
+  /** This replica's part in the leader election (the node monitor and registry GC run on the leader). */
+  leader?: LeaderElection;
   /** The built-in registry's blobs, for the dashboard to read manifests; absent without a registry. */
   registryBlobs?: BlobStore;
 }
