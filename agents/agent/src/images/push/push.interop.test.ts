@@ -1,0 +1,104 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createRegistryClient } from "@berth/oci";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../cli/program.ts";
+import { runProgram } from "../../exec.ts";
+import { makeBusyboxRootfs } from "../../testing/busybox.ts";
+import {
+  makeBusyboxLayout,
+  pushLayout,
+  type RegistryPeer,
+  requirePeer,
+  startRegistryPeer,
+  type TestImage,
+} from "../pull/interop-support.ts";
+import { pullImage } from "../pull/pull.ts";
+import { createImageStore } from "../store.ts";
+
+// berth-agent push against Debian's docker-registry (the reference implementation) on loopback.
+
+const client = createRegistryClient();
+let registry: RegistryPeer;
+let image: TestImage;
+let work: string;
+
+beforeAll(async () => {
+  await requirePeer("skopeo", ["--version"], "apt-get install -y skopeo");
+  work = await mkdtemp(path.join(tmpdir(), "berth-push-interop-"));
+  [registry, image] = await Promise.all([startRegistryPeer(), makeBusyboxLayout()]);
+}, 120_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  for (const dir of [work, image?.work]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function agent(stateDir: string, ...args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const io = {
+    stdout: (t: string) => {
+      stdout += t;
+    },
+    stderr: (t: string) => {
+      stderr += t;
+    },
+  };
+  const code = await runCli(["node", "berth-agent", "--state-dir", stateDir, ...args], io);
+  return { code, stdout, stderr };
+}
+
+const blobPosts = () => registry.requests().filter((l) => /"POST \/v2\/[^"]*\/blobs\/uploads\//.test(l));
+
+describe("push to docker-registry", () => {
+  it("pushes an imported busybox that pulls back with the same digest, and skopeo reads it", async () => {
+    const stateA = path.join(work, "a");
+    const rootfs = await makeBusyboxRootfs(path.join(work, "rootfs"));
+    expect((await agent(stateA, "import", rootfs, "busybox:1")).code).toBe(0);
+    const ref = `${registry.host}/test/pushed:1`;
+    const pushed = await agent(stateA, "push", "busybox:1", ref);
+    expect(pushed, pushed.stderr).toMatchObject({ code: 0, stderr: "" });
+    const lines = pushed.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe(`The push refers to repository [${registry.host}/test/pushed]`);
+    expect(lines).toContainEqual(expect.stringMatching(/^[a-f0-9]{12}: Pushed$/));
+    const digest = /^1: digest: (sha256:[a-f0-9]{64}) size: \d+$/.exec(lines.at(-1)!)?.[1];
+    expect(digest).toBeDefined();
+
+    const inspected = JSON.parse(
+      await runProgram("skopeo", ["inspect", "--tls-verify=false", `docker://${ref}`], { timeoutMs: 30_000 }),
+    ) as { Digest: string; Layers: string[] };
+    expect(inspected.Digest).toBe(digest);
+    expect(inspected.Layers).toHaveLength(1);
+
+    const storeB = createImageStore(path.join(work, "b"));
+    const pulled = await pullImage(storeB, ref, { client });
+    expect(pulled.digest).toBe(digest);
+    const dir = (await storeB.resolve(ref)).layerDirs[0]!;
+    const busybox = await readFile(path.join(dir, "bin", "busybox"));
+    expect(busybox.equals(await readFile(path.join(rootfs, "bin", "busybox")))).toBe(true);
+
+    const posts = blobPosts().length;
+    const again = await agent(stateA, "push", "busybox:1", ref);
+    expect(again.stdout).toMatch(/^[a-f0-9]{12}: Layer already exists$/m);
+    expect(again.stdout).toContain(`1: digest: ${digest}`);
+    expect(blobPosts().length).toBe(posts);
+  }, 120_000);
+
+  it("re-pushes a pulled image (with a whiteout layer) to another repository by mounting its blobs", async () => {
+    await pushLayout(image, registry.host, "test/source:1");
+    const state = path.join(work, "c");
+    const source = `${registry.host}/test/source:1`;
+    expect((await agent(state, "pull", source)).code).toBe(0);
+    const pushed = await agent(state, "push", source, `${registry.host}/test/copy:1`);
+    expect(pushed, pushed.stderr).toMatchObject({ code: 0 });
+    const mounted = pushed.stdout.split("\n").filter((l) => l.endsWith(": Mounted from test/source"));
+    expect(mounted).toHaveLength(2);
+    expect(pushed.stdout).not.toMatch(/: Pushed$/m);
+
+    const storeD = createImageStore(path.join(work, "d"));
+    const pulled = await pullImage(storeD, `${registry.host}/test/copy:1`, { client });
+    expect(pulled.record.layers).toEqual(image.diffIds);
+  }, 120_000);
+});
