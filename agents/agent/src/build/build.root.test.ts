@@ -1,10 +1,13 @@
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { digestOf, MediaType, parseImageConfig, parseManifest } from "@berth/oci";
 import { isBerthError } from "@berth/protocol";
 import { pino } from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLocalEngine, type LocalEngine } from "../cli/containers/context.ts";
+import { runProgram } from "../exec.ts";
 import { contractConfig } from "../runtime/contract/helpers.ts";
 import { createTestEngine, type TestEngine } from "../testing/engine.ts";
 import { describeRoot } from "../testing/root.ts";
@@ -29,6 +32,18 @@ LABEL org.example.stage=final
 COPY --from=build /opt/app/message /message
 ENV WHO=berth
 CMD ["sh", "-c", "cat /message; echo by $WHO"]
+`;
+
+const FEATURES = `FROM busybox AS base
+RUN echo "app:x:1234:1234::/home/app:/bin/sh" >> /etc/passwd && echo "app:x:1234:" >> /etc/group && rm /bin/vi
+COPY --chown=app:app . /ctx/
+ADD files.tar /opt/
+FROM scratch AS flat
+COPY --from=base /bin/busybox /bin/
+FROM base
+COPY --from=flat /bin/busybox /flat-busybox
+WORKDIR /ctx
+CMD ["sh", "-c", "echo $(ls -A /ctx); stat -c %u:%g /ctx/keep.tmp /ctx/app; cat /opt/data/x.txt; echo; test -e /bin/vi || echo vi gone; test -x /flat-busybox && echo flat ok"]
 `;
 
 async function writeContext(files: Record<string, string>): Promise<string> {
@@ -147,6 +162,64 @@ describeRoot("berth-agent build (real containers)", () => {
     expect(mounts).not.toContain(engine.stateDir);
     const leftovers = await readdir(path.join(engine.stateDir, "build", "tmp")).catch(() => []);
     expect(leftovers.filter((f) => f.startsWith("build-"))).toEqual([]);
+  });
+
+  it("COPY --chown by name, .dockerignore, ADD of a tar, whiteouts, FROM scratch and COPY --from", async () => {
+    const context = await writeContext({
+      Dockerfile: FEATURES,
+      ".dockerignore": "secret.txt\n*.tmp\n!keep.tmp\n",
+      "secret.txt": "no",
+      "a.tmp": "no",
+      "keep.tmp": "yes",
+      "app/run.sh": "echo run",
+      "src/data/x.txt": "from the tar",
+    });
+    await runProgram("tar", [
+      "-cf",
+      path.join(context, "files.tar"),
+      "-C",
+      path.join(context, "src"),
+      "data",
+    ]);
+    await rm(path.join(context, "src"), { recursive: true });
+    const { output } = await build(context, { tags: ["features:1"] });
+    expect(output).toContain("Successfully tagged features:1");
+    expect((await runImage("features:1")).split("\n")).toEqual([
+      ".dockerignore Dockerfile app files.tar keep.tmp",
+      "1234:1234",
+      "1234:1234",
+      "from the tar",
+      "vi gone",
+      "flat ok",
+    ]);
+    const record = await local.images.inspect("features:1");
+    expect(record.config).toMatchObject({ user: null, workdir: "/ctx", entrypoint: null });
+
+    // The image as a registry or an OCI layout would hold it.
+    const blob = (digest: string) =>
+      readFile(path.join(engine.stateDir, "build", "blobs", "sha256", digest.slice(7)));
+    const manifest = parseManifest(await blob(record.digest), MediaType.OciManifest);
+    if (manifest.kind !== "manifest") throw new Error("not an image manifest");
+    const config = parseImageConfig(await blob(manifest.manifest.config.digest));
+    expect(config.rootfs.diff_ids).toHaveLength(record.layers.length);
+    expect(manifest.manifest.layers).toHaveLength(record.layers.length);
+    expect(config.history?.filter((h) => !h.empty_layer)).toHaveLength(record.layers.length);
+    expect(config.config?.WorkingDir).toBe("/ctx");
+    for (const layer of manifest.manifest.layers) {
+      expect(digestOf(await blob(layer.digest))).toBe(layer.digest);
+    }
+  });
+
+  it("the berth-agent build command: progress on stdout, a failed RUN exits non-zero", async () => {
+    const context = await writeContext({ Dockerfile: "FROM busybox\nRUN echo out-$((6*7))\nRUN exit 7\n" });
+    const result = spawnSync(engine.agent[0]!, [...engine.agent.slice(1), "build", "-t", "cli:1", context], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(result.stdout).toContain("Step 2/3 : RUN echo out-$((6*7))");
+    expect(result.stdout).toContain("out-42");
+    expect(result.stderr).toMatch(/FailedPrecondition: step 3\/3 \(RUN, Dockerfile:3\).*non-zero code: 7/);
+    expect(result.status).toBe(5);
   });
 
   it("names an unsupported instruction and its line", async () => {
