@@ -15,6 +15,21 @@ export {
   settings,
 } from "./registry.ts";
 export {
+  hostTaskSets,
+  REVISION_KINDS,
+  type StoredSpec,
+  services,
+  stackRevisions,
+  stacks,
+  TASK_DESIRED,
+  TASK_OBSERVED,
+  type TaskDesired,
+  type TaskObserved,
+  tasks,
+  UPDATE_STATES,
+  type UpdateState,
+} from "./stacks.ts";
+export {
   apiTokens,
   memberships,
   ROLES,
