@@ -51,6 +51,7 @@ export async function stateFromImage(record: ImageRecord, blobs: BuildBlobs): Pr
   if (full?.config) {
     return {
       layers: [...record.layers],
+      size: record.size,
       config: full.config,
       history: full.history ?? [],
       ...(full.author ? { author: full.author } : {}),
@@ -59,6 +60,7 @@ export async function stateFromImage(record: ImageRecord, blobs: BuildBlobs): Pr
   // Imported or pulled: only the store's config is known; one history entry per layer.
   return {
     layers: [...record.layers],
+    size: record.size,
     config: fromStoreConfig(record.config),
     history: record.layers.map(() => ({ created_by: `base image ${record.names[0] ?? record.digest}` })),
   };

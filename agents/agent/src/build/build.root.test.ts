@@ -118,6 +118,8 @@ describeRoot("berth-agent build (real containers)", () => {
 
     const record = await local.images.inspect("app:1");
     expect(record.layers).toHaveLength(2); // busybox + the COPY --from layer
+    // Sizes count regular files, as for imported images: busybox's plus the message.
+    expect(record.size).toBe((await local.images.inspect("busybox")).size + "hi from the context\n".length);
     expect(record.config.cmd).toEqual(["sh", "-c", "cat /message; echo by $WHO"]);
 
     const again = await build(context, { tags: ["app:1"], buildArgs: { GREETING: "hi" } });

@@ -54,7 +54,7 @@ export async function commitImage(input: CommitInput): Promise<CommittedImage> {
     layers: layerBlobs.map((b) => ({ mediaType: OCI_LAYER_GZIP, digest: b.digest, size: b.size })),
   };
   const manifestBlob = await blobs.putJson(manifest);
-  const size = layerBlobs.reduce((sum, b) => sum + b.size, 0);
+  const size = state.size ?? layerBlobs.reduce((sum, b) => sum + (b.fileBytes ?? b.size), 0);
   const [first, ...rest] = input.tags;
   const { record } = await store.addImage(
     { digest: manifestBlob.digest, layers: [...state.layers], config: input.storeConfig, size },

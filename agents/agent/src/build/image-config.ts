@@ -39,6 +39,8 @@ export interface BuildState {
   config: ContainerDefaults;
   author?: string;
   history: HistoryEntry[];
+  /** Bytes of the regular files of all layers (the store's image size). */
+  size?: number;
 }
 
 export const DEFAULT_SHELL = ["/bin/sh", "-c"];

@@ -63,6 +63,7 @@ async function layerPresent(ctx: StageContext, layer: LayerBlob | null): Promise
 function applyEntry(state: BuildState, entry: CacheEntry): BuildState {
   return {
     layers: entry.layer ? [...state.layers, entry.layer.diffId] : state.layers,
+    size: (state.size ?? 0) + (entry.layer?.fileBytes ?? 0),
     config: entry.config,
     history: entry.history ? [...state.history, entry.history] : state.history,
     ...((entry.author ?? state.author) ? { author: entry.author ?? state.author } : {}),

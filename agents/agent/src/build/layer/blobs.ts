@@ -23,6 +23,8 @@ export interface LayerBlob {
   /** Digest and size of the gzip blob. */
   digest: string;
   size: number;
+  /** Bytes of the layer's regular files. */
+  fileBytes?: number;
 }
 
 export interface BuildBlobs {
@@ -85,10 +87,11 @@ async function writeTar(dir: string, options: DiffOptions, tempDir: string) {
   const tarFile = path.join(tempDir, `layer-${randomBytes(6).toString("hex")}.tar`);
   const hash = createHash("sha256");
   let bytes = 0;
+  const counter = { fileBytes: 0 };
   const out = createWriteStream(tarFile, { mode: 0o600 });
   try {
     await pipeline(async function* () {
-      for await (const chunk of diffTar(dir, options)) {
+      for await (const chunk of diffTar(dir, { ...options, counter })) {
         hash.update(chunk);
         bytes += chunk.length;
         yield chunk;
@@ -98,7 +101,12 @@ async function writeTar(dir: string, options: DiffOptions, tempDir: string) {
     await rm(tarFile, { force: true });
     throw err;
   }
-  return { tarFile, diffId: `sha256:${hash.digest("hex")}`, empty: bytes <= 1024 };
+  return {
+    tarFile,
+    diffId: `sha256:${hash.digest("hex")}`,
+    empty: bytes <= 1024,
+    fileBytes: counter.fileBytes,
+  };
 }
 
 async function gzipBlob(tarFile: string, blobs: BuildBlobs): Promise<{ digest: string; size: number }> {
@@ -165,12 +173,12 @@ export async function commitLayer(
 ): Promise<LayerBlob | null> {
   await mkdir(blobs.tempDir, { recursive: true });
   await mkdir(path.dirname(blobs.blobPath("sha256:0")), { recursive: true });
-  const { tarFile, diffId, empty } = await writeTar(dir, options, blobs.tempDir);
+  const { tarFile, diffId, empty, fileBytes } = await writeTar(dir, options, blobs.tempDir);
   try {
     if (empty) return null;
     const { digest, size } = await gzipBlob(tarFile, blobs);
     await intoStore(tarFile, diffId, store);
-    const blob = { diffId, digest, size };
+    const blob = { diffId, digest, size, fileBytes };
     await blobs.recordLayerBlob(diffId, blob);
     return blob;
   } finally {
@@ -191,10 +199,10 @@ export async function blobForStoreLayer(
   const known = await blobs.layerBlob(storeDiffId);
   if (known) return known;
   await mkdir(blobs.tempDir, { recursive: true });
-  const { tarFile, diffId } = await writeTar(store.layerPath(storeDiffId), {}, blobs.tempDir);
+  const { tarFile, diffId, fileBytes } = await writeTar(store.layerPath(storeDiffId), {}, blobs.tempDir);
   try {
     const { digest, size } = await gzipBlob(tarFile, blobs);
-    const blob = { diffId, digest, size };
+    const blob = { diffId, digest, size, fileBytes };
     await blobs.recordLayerBlob(storeDiffId, blob);
     return blob;
   } finally {

@@ -16,6 +16,8 @@ import { endOfArchive, entryHeader, padding, type TarEntry } from "./tar-writer.
 export interface DiffOptions {
   /** Paths (relative, "/"-separated) to leave out with everything below them. */
   exclude?: (rel: string) => boolean;
+  /** Adds the bytes of the regular files written (an image's size counts those). */
+  counter?: { fileBytes: number };
 }
 
 /** Directories of `dir` marked opaque, as paths relative to `dir`. */
@@ -67,6 +69,7 @@ interface WalkState {
   opaque: Set<string>;
   links: Map<string, string>;
   exclude: (rel: string) => boolean;
+  counter: { fileBytes: number };
 }
 
 async function* walk(state: WalkState, relDir: string): AsyncGenerator<Buffer> {
@@ -104,6 +107,7 @@ async function* walk(state: WalkState, relDir: string): AsyncGenerator<Buffer> {
       }
       if (stats.nlink > 1) state.links.set(key, rel);
       yield entryHeader({ ...baseEntry(rel, stats), type: "file", size: stats.size });
+      state.counter.fileBytes += stats.size;
       let written = 0;
       for await (const chunk of createReadStream(abs, { end: Math.max(0, stats.size - 1) })) {
         if (stats.size === 0) break;
@@ -129,6 +133,7 @@ export async function* diffTar(dir: string, options: DiffOptions = {}): AsyncGen
     opaque: await opaqueDirectories(dir),
     links: new Map(),
     exclude: options.exclude ?? (() => false),
+    counter: options.counter ?? { fileBytes: 0 },
   };
   yield* walk(state, "");
   yield endOfArchive();
