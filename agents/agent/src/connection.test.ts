@@ -35,7 +35,26 @@ const welcome = (extra: Record<string, unknown> = {}) => ({
 const taskSet = (version: number): Tasks => ({
   type: "tasks",
   version,
-  tasks: [{ taskId: `t_${version}`, name: "web.1", image: "registry.local/web:1" }],
+  tasks: [
+    {
+      taskId: `t_${version}`,
+      name: "shop_web.1",
+      stack: "shop",
+      service: "web",
+      slot: 1,
+      spec: {
+        image: "registry.local/web:1",
+        env: {},
+        ports: [],
+        mounts: [],
+        labels: {},
+        stopGracePeriodMs: 10_000,
+        readOnly: false,
+        tty: false,
+        limits: {},
+      },
+    },
+  ],
 });
 
 let server: TestControlPlane;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ERROR_CODES } from "./errors.ts";
 import { hostFactsSchema } from "./facts.ts";
+import { desiredTaskSchema, taskStatusEntrySchema } from "./tasks.ts";
 
 /**
  * Agent ⇄ control-plane messages. One JSON object per WebSocket text frame,
@@ -38,31 +39,11 @@ export const heartbeatSchema = z.strictObject({
   seq: z.number().int().nonnegative(),
 });
 
-export const taskStateSchema = z.enum([
-  "pending",
-  "pulling",
-  "starting",
-  "running",
-  "unhealthy",
-  "exited",
-  "failed",
-]);
-
 export const taskStatusSchema = z.strictObject({
   type: z.literal("task-status"),
   /** Version of the task set this status was computed against. */
   tasksVersion: z.number().int().nonnegative(),
-  statuses: z
-    .array(
-      z.strictObject({
-        taskId: id,
-        state: taskStateSchema,
-        containerId: z.string().max(100).optional(),
-        exitCode: z.number().int().optional(),
-        reason: z.string().max(1000).optional(),
-      }),
-    )
-    .max(10_000),
+  statuses: z.array(taskStatusEntrySchema).max(10_000),
 });
 
 export const errorFrameSchema = z.strictObject({
@@ -89,14 +70,6 @@ export const welcomeSchema = z.strictObject({
   serverVersion: z.string().max(50),
 });
 
-export const desiredTaskSchema = z.strictObject({
-  taskId: id,
-  name: z.string().min(1).max(200),
-  image: z.string().min(1).max(500),
-  command: z.array(z.string().max(10_000)).max(1000).optional(),
-  env: z.record(z.string().max(1000), z.string().max(100_000)).optional(),
-});
-
 export const tasksSchema = z.strictObject({
   type: z.literal("tasks"),
   /** Monotonic per host; the agent ignores a set older than the one it holds. */
@@ -117,7 +90,6 @@ export type TaskStatus = z.infer<typeof taskStatusSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
-export type DesiredTask = z.infer<typeof desiredTaskSchema>;
 export type Tasks = z.infer<typeof tasksSchema>;
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
 
