@@ -224,6 +224,31 @@ describeRoot("berth-agent build (real containers)", () => {
     expect(result.status).toBe(5);
   });
 
+  it("pulls a base that is not in the store; --no-cache runs every step again", async () => {
+    const pulled: string[] = [];
+    const pulling = createBuilder({
+      stateDir: engine.stateDir,
+      images: local.images,
+      volumes: local.volumes,
+      network: local.network,
+      log: pino({ level: "silent" }),
+      cgroupParent: "berth-build-test",
+      pull: async (ref) => {
+        pulled.push(ref);
+        await local.images.tag("busybox", ref);
+      },
+    });
+    const context = await writeContext({
+      Dockerfile: "FROM registry.test:5000/base:1\nRUN echo pulled > /p\n",
+    });
+    const options = { contextDir: context, tags: [], buildArgs: {}, network: "none" as const, out: () => {} };
+    await pulling.build({ ...options, noCache: false });
+    expect(pulled).toEqual(["registry.test:5000/base:1"]);
+    const again = await pulling.build({ ...options, noCache: true });
+    expect(again.cached).toBe(0);
+    expect(pulled).toHaveLength(1); // in the store now
+  });
+
   it("names an unsupported instruction and its line", async () => {
     const context = await writeContext({ Dockerfile: "FROM busybox\n\nONBUILD RUN echo no\n" });
     await expect(build(context)).rejects.toThrow(/Dockerfile:3: ONBUILD is not supported/);
