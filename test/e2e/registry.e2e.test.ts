@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { basicAuth, pushImage, tinyImage } from "../../apps/web/src/server/registry-testing.ts";
 import {
   exec,
   layoutBlob,
@@ -170,6 +171,60 @@ describe("registry pages", () => {
     );
     expect(await tag.getAttribute("aria-selected")).toBe("true");
     await shoot(page, "registry-04-layers");
+  });
+
+  it("shows a push and a delete while the page is open, without a reload", async () => {
+    const admin = basicAuth("admin", ADMIN_PASSWORD);
+    await page.goto(`${url}/registry`);
+    await visible(
+      page,
+      '[data-testid="live-indicator"][data-status="live"]',
+      "the live indicator saying Live",
+    );
+    // A mark on the window: a reload would drop it.
+    await page.evaluate(() => {
+      (window as unknown as { berthMark: boolean }).berthMark = true;
+    });
+    expect(await pushImage(url, admin, "live/app", "1")).toMatchObject({ ok: true });
+    await visible(
+      page,
+      '[data-testid="registry-repository-row"][data-repository="live/app"]',
+      "the live/app row to appear after the push",
+      5000,
+    );
+
+    await page.click('[data-testid="registry-repository-row"][data-repository="live/app"] a');
+    await page.waitForURL(`${url}/registry/live/app`, { timeout: 15_000 });
+    await visible(page, '[data-testid="registry-tag-row"][data-tag="1"]', "tag 1 of live/app");
+    await visible(
+      page,
+      '[data-testid="live-indicator"][data-status="live"]',
+      "the live indicator on the repository",
+    );
+    const second = tinyImage();
+    expect(await pushImage(url, admin, "live/app", "2", second)).toMatchObject({ ok: true });
+    const tag = await visible(
+      page,
+      '[data-testid="registry-tag-row"][data-tag="2"]',
+      "tag 2 to appear after the push",
+      5000,
+    );
+    expect(await tag.locator('[data-testid="registry-tag-digest"]').getAttribute("data-digest")).toBe(
+      second.digests.manifest,
+    );
+    const deleted = await fetch(`${url}/v2/live/app/manifests/1`, {
+      method: "DELETE",
+      headers: { authorization: admin },
+    });
+    expect(deleted.status).toBe(202);
+    await page
+      .locator('[data-testid="registry-tag-row"][data-tag="1"]')
+      .waitFor({ state: "detached", timeout: 5000 })
+      .catch((err: unknown) => {
+        throw new Error("timed out after 5000 ms waiting for tag 1 to go after its delete", { cause: err });
+      });
+    expect(await page.evaluate(() => (window as unknown as { berthMark?: boolean }).berthMark)).toBe(true);
+    await shoot(page, "registry-05-live");
   });
 
   it("says so when a repository does not exist", async () => {

@@ -20,7 +20,25 @@ export function useLiveHosts(alsoInvalidate?: (queryClient: ReturnType<typeof us
       },
     }),
   );
-  const status: LiveStatus =
-    sub.status === "pending" ? "live" : sub.status === "error" ? "offline" : "connecting";
-  return status;
+  return liveStatus(sub.status);
+}
+
+/** tRPC's subscription status as the live indicator shows it ("pending" means connected and waiting). */
+function liveStatus(status: string): LiveStatus {
+  return status === "pending" ? "live" : status === "error" ? "offline" : "connecting";
+}
+
+/**
+ * Subscribe to registry changes (a push or delete in any repository, on any
+ * replica) and refetch every registry query the page shows.
+ */
+export function useLiveRegistry() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const sub = useSubscription(
+    trpc.registry.watch.subscriptionOptions(undefined, {
+      onData: () => void queryClient.invalidateQueries(trpc.registry.pathFilter()),
+    }),
+  );
+  return liveStatus(sub.status);
 }

@@ -1,10 +1,12 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { LiveIndicator } from "../../components/live-indicator.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 import { QueryStatus } from "../../components/query-status.tsx";
 import { RegistryEmpty } from "../../components/registry-empty.tsx";
 import { RegistryRepositoriesTable } from "../../components/registry-repositories-table.tsx";
+import { useLiveRegistry } from "../../lib/live.ts";
 import { type RegistryRepository, useTRPC } from "../../lib/trpc.ts";
 
 function summary(repositories: RegistryRepository[]): string {
@@ -16,13 +18,15 @@ function summary(repositories: RegistryRepository[]): string {
 
 export default function RegistryPage() {
   const trpc = useTRPC();
-  // Pushes publish no change events yet: refresh now and then.
-  const repos = useQuery({ ...trpc.registry.repositories.queryOptions(), refetchInterval: 15_000 });
+  // Pushes and deletes publish a change: the subscription refetches.
+  const live = useLiveRegistry();
+  const repos = useQuery(trpc.registry.repositories.queryOptions());
   return (
     <>
       <PageHeader
         title="Registry"
         subtitle={repos.data ? summary(repos.data) : "Images pushed to this control plane"}
+        actions={<LiveIndicator status={live} />}
       />
       {!repos.data ? (
         <QueryStatus error={repos.error} what="the registry" />

@@ -4,11 +4,13 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, useSearchParams } from "next/navigation";
 import { Suspense } from "react";
+import { LiveIndicator } from "../../../components/live-indicator.tsx";
 import { PageHeader } from "../../../components/page-header.tsx";
 import { QueryStatus } from "../../../components/query-status.tsx";
 import { RegistryManifestDetail } from "../../../components/registry-manifest.tsx";
 import { RegistryTagsTable } from "../../../components/registry-tags-table.tsx";
 import { errorCode } from "../../../lib/errors.ts";
+import { useLiveRegistry } from "../../../lib/live.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 function Manifest({ repository, digest }: { repository: string; digest: string }) {
@@ -30,7 +32,8 @@ function Repository() {
   const name = (params.name ?? []).map(decodeURIComponent).join("/");
   const selected = useSearchParams().get("digest");
   const trpc = useTRPC();
-  const q = useQuery({ ...trpc.registry.repository.queryOptions({ name }), refetchInterval: 15_000 });
+  const live = useLiveRegistry();
+  const q = useQuery(trpc.registry.repository.queryOptions({ name }));
   const back = (
     <Link href="/registry" className="back">
       ← Registry
@@ -54,7 +57,7 @@ function Repository() {
   return (
     <>
       {back}
-      <PageHeader title={name} subtitle={subtitle} />
+      <PageHeader title={name} subtitle={subtitle} actions={<LiveIndicator status={live} />} />
       {q.data ? (
         <div className="stack" data-testid="registry-repository" data-repository={name}>
           <RegistryTagsTable repository={name} tags={tags} selected={selected} />
