@@ -29,8 +29,10 @@ export interface LeaderOptions {
   identity?: string;
   /** How often a follower tries to take the lock. Default 2 s. */
   retryIntervalMs?: number;
-  /** How often the leader checks that its connection (so its lock) is alive, and how long a check may take. Default 2 s. */
+  /** How often the leader checks that its connection (so its lock) is alive. Default 2 s. */
   checkIntervalMs?: number;
+  /** How long a check (or an attempt to take the lock) may take before the connection counts as lost. Default 5 s. */
+  checkTimeoutMs?: number;
   tasks: LeaderTask[];
   log: Logger;
 }
@@ -61,7 +63,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * to the session, so it goes when the leader's connection goes — a crash, a
  * killed backend, a network cut (TCP keep-alive) — and a follower takes over
  * at its next try. The leader checks its connection every `checkIntervalMs`
- * and on any error or timeout stops its tasks at once, drops the connection
+ * and on any error or a check slower than `checkTimeoutMs` stops its tasks at once, drops the connection
  * (releasing the lock if Postgres still held it) and becomes a follower.
  *
  * Tasks must tolerate a short overlap: the old leader stops its tasks when it
@@ -74,6 +76,7 @@ export function runAsLeader(o: LeaderOptions): LeaderElection {
   const [classKey, nameKey] = leaderLockKeys(name);
   const retryMs = o.retryIntervalMs ?? 2000;
   const checkMs = o.checkIntervalMs ?? 2000;
+  const timeoutMs = o.checkTimeoutMs ?? 5000;
   const log = o.log.child({ component: "leader", leadership: name, identity });
   const listeners = new Set<(leading: boolean) => void>();
 
@@ -151,7 +154,7 @@ export function runAsLeader(o: LeaderOptions): LeaderElection {
     if (leading) {
       const c = client!;
       try {
-        await withTimeout(c.query("select 1"), checkMs, "the leader's connection check");
+        await withTimeout(c.query("select 1"), timeoutMs, "the leader's connection check");
         schedule(checkMs);
       } catch (err) {
         await lost(c, err as Error);
@@ -162,7 +165,7 @@ export function runAsLeader(o: LeaderOptions): LeaderElection {
       client ??= await connect();
       const { rows } = await withTimeout(
         client.query<{ ok: boolean }>("select pg_try_advisory_lock($1, $2) as ok", [classKey, nameKey]),
-        checkMs,
+        timeoutMs,
         "taking the leader lock",
       );
       if (rows[0]?.ok && !stopped) await gain();
@@ -194,7 +197,7 @@ export function runAsLeader(o: LeaderOptions): LeaderElection {
         c.removeAllListeners();
         c.on("error", () => {});
         // Ending the session releases the lock; a dead server must not hold up shutdown.
-        await withTimeout(c.end(), checkMs, "closing the leader connection").catch(() => {});
+        await withTimeout(c.end(), timeoutMs, "closing the leader connection").catch(() => {});
       });
     },
   };
