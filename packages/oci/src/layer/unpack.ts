@@ -26,8 +26,13 @@ import {
 } from "./paths.ts";
 import { readTar, type TarHeader } from "./tar-reader.ts";
 import { applyWhiteout, isWhiteout, type WhiteoutMode } from "./whiteout.ts";
+import { WriteQueue } from "./write-queue.ts";
 
 const GiB = 1024 * 1024 * 1024;
+/** Files up to this size are read whole and written in the background (see WriteQueue). */
+const SMALL_FILE_BYTES = 1024 * 1024;
+const QUEUE_TASKS = 32;
+const QUEUE_BYTES = 32 * 1024 * 1024;
 
 export interface UnpackOptions {
   /** "overlay": whiteouts become overlayfs markers (a layer in its own lowerdir); "apply": they delete. */
@@ -65,6 +70,7 @@ interface Context {
   dirMeta: Array<{ abs: string; mode: number; mtime: Date }>;
   /** Directories under root checked to be real directories (see walkDirectories). */
   verified: Set<string>;
+  writes: WriteQueue;
 }
 
 /**
@@ -91,6 +97,7 @@ export async function unpackLayer(
     extracted: new Set(),
     dirMeta: [],
     verified: new Set(),
+    writes: new WriteQueue(QUEUE_TASKS, QUEUE_BYTES),
   };
   const maxEntries = options.maxEntries ?? 1_000_000;
   let entries = 0;
@@ -100,10 +107,13 @@ export async function unpackLayer(
       if (entries > maxEntries) throw refuse(header.path, `layer has more than ${maxEntries} entries`);
       await applyEntry(ctx, header);
     }
+    await ctx.writes.drain();
     const diffId = await ctx.source.finish();
     await restoreDirectoryMeta(ctx);
     return { entries, bytes: ctx.source.total, diffId };
   } finally {
+    // No write may outlive the call: the caller removes the directory of a failed layer.
+    await ctx.writes.drain().catch(() => {});
     destroy();
   }
 }
@@ -116,6 +126,9 @@ async function applyEntry(ctx: Context, h: TarHeader): Promise<void> {
     throw refuse(h.path, `size ${h.size} exceeds the limit of ${ctx.maxEntrySize} bytes`);
   }
   const base = components[components.length - 1];
+  // Only a regular file may be written while earlier files are still being written, and not over one of them.
+  const queueable = h.type === "file" && base !== undefined && !isWhiteout(base);
+  if (!queueable || ctx.writes.conflicts(join(ctx.root, ...components))) await ctx.writes.drain();
   if (base === undefined) {
     // The root itself ("./"): its metadata belongs to the directory the caller made.
     if (h.type !== "directory") throw refuse(h.path, "the layer root must be a directory");
@@ -228,14 +241,37 @@ async function writeDirectory(ctx: Context, h: TarHeader, abs: string): Promise<
 }
 
 async function writeFile(ctx: Context, h: TarHeader, abs: string): Promise<void> {
+  if (h.size > SMALL_FILE_BYTES) return writeLargeFile(ctx, h, abs);
+  const data = h.size === 0 ? EMPTY : await ctx.source.read(h.size);
+  if (data === null) throw refuse(h.path, "layer tar is truncated");
+  await ctx.writes.add(abs, h.size, () => writeSmallFile(ctx, h, abs, data));
+}
+
+const EMPTY = Buffer.alloc(0);
+
+async function writeSmallFile(ctx: Context, h: TarHeader, abs: string, data: Buffer): Promise<void> {
+  const fh = await createExclusive(ctx, abs);
+  try {
+    if (data.length > 0) await fh.write(data, 0, data.length, 0);
+    await finishFile(ctx, h, abs, fh);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function finishFile(ctx: Context, h: TarHeader, abs: string, fh: FileHandle): Promise<void> {
+  if (ctx.preserveOwner) await fh.chown(h.uid, h.gid);
+  await fh.chmod(h.mode);
+  await applyXattrs(ctx, h, abs);
+  await fh.utimes(h.mtime, h.mtime);
+}
+
+async function writeLargeFile(ctx: Context, h: TarHeader, abs: string): Promise<void> {
   let fh: FileHandle | undefined;
   try {
     fh = await createExclusive(ctx, abs);
     for await (const chunk of ctx.source.chunks(h.size)) await fh.write(chunk);
-    if (ctx.preserveOwner) await fh.chown(h.uid, h.gid);
-    await fh.chmod(h.mode);
-    await applyXattrs(ctx, h, abs);
-    await fh.utimes(h.mtime, h.mtime);
+    await finishFile(ctx, h, abs, fh);
   } finally {
     await fh?.close();
   }

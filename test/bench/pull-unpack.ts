@@ -1,0 +1,261 @@
+/**
+ * The agent's pull + unpack against skopeo + umoci: one multi-layer image
+ * (about 300 MB by default: one layer of a few big files, the others of many
+ * small ones, gzip like most registry images) in Debian's docker-registry on
+ * loopback; `berth-agent pull` into a fresh state directory vs `skopeo copy
+ * docker://… oci:DIR` then `umoci unpack`, interleaved. Prints MB/s (of the
+ * uncompressed layers) and the ratio. Issue 4's goal: the agent >= 100 MB/s.
+ *
+ *   npx tsx test/bench/pull-unpack.ts [--runs 3] [--mb 300] [--layers 3] [--small-kb 16]
+ *
+ * Needs skopeo, umoci, docker-registry (Debian) and the agent's bundle
+ * (npx turbo run build --filter=@berth/agent). Root: umoci unpacks as root
+ * (else --rootless), the agent keeps owners. Exits 0 whatever the figures.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createGzip } from "node:zlib";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const AGENT = path.join(ROOT, "agents/agent/dist/berth-agent.js");
+const GOAL_MBS = 100;
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "3" },
+    mb: { type: "string", default: "300" },
+    layers: { type: "string", default: "3" },
+    "small-kb": { type: "string", default: "16" },
+  },
+});
+const RUNS = Number(values.runs);
+const MB = Number(values.mb);
+const LAYERS = Number(values.layers);
+const SMALL = Number(values["small-kb"]) * 1024;
+const isRoot = process.getuid?.() === 0;
+
+function need(program: string, pkg: string): void {
+  if (spawnSync("sh", ["-c", 'command -v "$1"', "sh", program]).status !== 0) {
+    throw new Error(`${program} is missing: apt-get install -y ${pkg}`);
+  }
+}
+
+/** Seconds one program takes; throws with its stderr when it fails. */
+function timed(program: string, args: string[]): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (code !== 0) reject(new Error(`${program} ${args.join(" ")} failed (${signal ?? code}): ${stderr}`));
+      else resolve(Number(process.hrtime.bigint() - t0) / 1e9);
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest("hex")}`;
+}
+
+/** Layer 0: files of 8 MiB; the others: files of about SMALL bytes in directories of 100. */
+async function fillLayer(root: string, index: number, bytes: number): Promise<number> {
+  const big = index === 0;
+  let files = 0;
+  for (let left = bytes; left > 0; files++) {
+    const size = Math.min(left, big ? 8 << 20 : Math.max(1, Math.floor(SMALL * (0.5 + Math.random()))));
+    const dir = path.join(root, `d${Math.floor(files / 100)}`);
+    if (files % 100 === 0) await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, `f${files}`), randomBytes(size));
+    left -= size;
+  }
+  return files;
+}
+
+/** An OCI layout with LAYERS gzip layers; returns the uncompressed bytes and the file count. */
+async function makeLayout(work: string): Promise<{ tarBytes: number; files: number }> {
+  const layout = path.join(work, "layout");
+  const blobs = path.join(layout, "blobs", "sha256");
+  await mkdir(blobs, { recursive: true });
+  const layers: { digest: string; size: number; diffId: string }[] = [];
+  let tarBytes = 0;
+  let files = 0;
+  for (let i = 0; i < LAYERS; i++) {
+    const root = path.join(work, `layer${i}`);
+    files += await fillLayer(root, i, Math.floor((MB * 1024 * 1024) / LAYERS));
+    const tar = path.join(work, `layer${i}.tar`);
+    spawnSync("tar", ["-C", root, "--sort=name", "--owner=0", "--group=0", "-cf", tar, "."]);
+    await rm(root, { recursive: true, force: true });
+    const gz = `${tar}.gz`;
+    await pipeline(createReadStream(tar), createGzip({ level: 1 }), createWriteStream(gz));
+    tarBytes += (await stat(tar)).size;
+    const diffId = await sha256File(tar);
+    const digest = await sha256File(gz);
+    await pipeline(createReadStream(gz), createWriteStream(path.join(blobs, digest.slice(7))));
+    layers.push({ digest, size: (await stat(gz)).size, diffId });
+    await rm(tar);
+    await rm(gz);
+  }
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: process.arch === "arm64" ? "arm64" : "amd64",
+      os: "linux",
+      config: { Cmd: ["/bin/sh"] },
+      rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
+    }),
+  );
+  await writeFile(path.join(blobs, sha256(config).slice(7)), config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: sha256(config),
+        size: config.length,
+      },
+      layers: layers.map((l) => ({
+        mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+        digest: l.digest,
+        size: l.size,
+      })),
+    }),
+  );
+  await writeFile(path.join(blobs, sha256(manifest).slice(7)), manifest);
+  await writeFile(path.join(layout, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+  const entry = {
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    digest: sha256(manifest),
+    size: manifest.length,
+  };
+  await writeFile(
+    path.join(layout, "index.json"),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ ...entry, annotations: { "org.opencontainers.image.ref.name": "1" } }],
+    }),
+  );
+  return { tarBytes, files };
+}
+
+async function startDockerRegistry(dir: string): Promise<{ host: string; proc: ChildProcess }> {
+  const port = await freePort();
+  await mkdir(dir, { recursive: true });
+  const config = path.join(dir, "config.yml");
+  await writeFile(
+    config,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+  );
+  const proc = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
+  for (let i = 0; i < 100; i++) {
+    if ((await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => null))?.ok)
+      return { host: `127.0.0.1:${port}`, proc };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("docker-registry did not start within 10 s");
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(" ");
+
+async function main() {
+  need("skopeo", "skopeo");
+  need("umoci", "umoci");
+  need("docker-registry", "docker-registry");
+  await stat(AGENT).catch(() => {
+    throw new Error(`${AGENT} is missing: npx turbo run build --filter=@berth/agent`);
+  });
+  const work = await mkdtemp(path.join(os.tmpdir(), "berth-bench-pull-"));
+  let registry: ChildProcess | undefined;
+  try {
+    process.stdout.write(`making a ${MB} MB image of ${LAYERS} gzip layers …\n`);
+    const { tarBytes, files } = await makeLayout(work);
+    const dr = await startDockerRegistry(path.join(work, "registry"));
+    registry = dr.proc;
+    const ref = `${dr.host}/bench/img:1`;
+    await timed("skopeo", [
+      "copy",
+      "--quiet",
+      "--dest-tls-verify=false",
+      `oci:${path.join(work, "layout")}:1`,
+      `docker://${ref}`,
+    ]);
+    const times = { berth: [] as number[], skopeo: [] as number[], umoci: [] as number[] };
+    process.stdout.write(`load average before: ${loadavg()}\n`);
+    for (let run = 0; run < RUNS; run++) {
+      process.stdout.write(`  run ${run + 1}/${RUNS}\n`);
+      const state = path.join(work, `state${run}`);
+      times.berth.push(await timed(process.execPath, [AGENT, "--state-dir", state, "pull", ref]));
+      await rm(state, { recursive: true, force: true });
+      const oci = path.join(work, `oci${run}`);
+      const bundle = path.join(work, `bundle${run}`);
+      times.skopeo.push(
+        await timed("skopeo", [
+          "copy",
+          "--quiet",
+          "--src-tls-verify=false",
+          `docker://${ref}`,
+          `oci:${oci}:1`,
+        ]),
+      );
+      times.umoci.push(
+        await timed("umoci", ["unpack", ...(isRoot ? [] : ["--rootless"]), "--image", `${oci}:1`, bundle]),
+      );
+      await rm(oci, { recursive: true, force: true });
+      await rm(bundle, { recursive: true, force: true });
+    }
+    const mb = tarBytes / 1024 / 1024;
+    const berth = median(times.berth);
+    const peer = median(times.skopeo.map((t, i) => t + times.umoci[i]!));
+    process.stdout.write(
+      `\nimage: ${mb.toFixed(0)} MB uncompressed in ${LAYERS} gzip layers, ${files} files; ${RUNS} runs, interleaved, loopback\n\n`,
+    );
+    process.stdout.write("series                  median s    MB/s\n");
+    const row = (name: string, s: number) =>
+      process.stdout.write(
+        `${name.padEnd(22)}${s.toFixed(2).padStart(10)}${(mb / s).toFixed(0).padStart(8)}\n`,
+      );
+    row("berth-agent pull", berth);
+    row("skopeo copy", median(times.skopeo));
+    row("umoci unpack", median(times.umoci));
+    row("skopeo + umoci", peer);
+    process.stdout.write(
+      `\nberth-agent / (skopeo + umoci) throughput: ${(peer / berth).toFixed(2)}x; agent ${(mb / berth).toFixed(0)} MB/s (goal >= ${GOAL_MBS} MB/s: ${
+        mb / berth >= GOAL_MBS ? "PASS" : "FAIL"
+      })\nload average after: ${loadavg()}; nproc ${os.cpus().length}\n`,
+    );
+  } finally {
+    registry?.kill();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
