@@ -43,6 +43,18 @@ export default defineConfig({
         },
       },
       {
+        // Real multi-host: N hosts as network namespaces with an agent each (infra/lab); needs root.
+        test: {
+          name: "lab",
+          include: ["test/lab/**/*.lab.test.ts"],
+          globalSetup: ["./test/support/postgres-setup.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { concurrent: false },
+        },
+      },
+      {
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.e2e.test.ts"],

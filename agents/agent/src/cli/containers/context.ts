@@ -37,8 +37,29 @@ export function networkConfigPath(stateDir: string): string {
 }
 
 function readNetworkConfig(stateDir: string): NetworkConfig {
+  return readJsonConfig<NetworkConfig>(networkConfigPath(stateDir));
+}
+
+/**
+ * Where this state directory's containers live outside it, kept in
+ * `<stateDir>/runtime/config.json` for the same reason as the network's: so
+ * several agents on one machine (infra/lab) keep apart runc's state, conmon's
+ * sockets and their containers' cgroups. Absent: /run/berth/runc,
+ * /run/berth/conmon and the cgroup parent "berth".
+ */
+export interface RuntimeConfig {
+  runcRoot?: string;
+  socketDir?: string;
+  cgroupParent?: string;
+}
+
+export function runtimeConfigPath(stateDir: string): string {
+  return path.join(stateDir, "runtime", "config.json");
+}
+
+function readJsonConfig<T extends object>(file: string): Partial<T> {
   try {
-    return JSON.parse(readFileSync(networkConfigPath(stateDir), "utf8")) as NetworkConfig;
+    return JSON.parse(readFileSync(file, "utf8")) as Partial<T>;
   } catch {
     return {};
   }
@@ -112,6 +133,7 @@ export function createLocalEngine(o: {
     network,
     exitCommand,
     ...(oci ? { runcBinary: oci.path } : {}),
+    ...readJsonConfig<RuntimeConfig>(runtimeConfigPath(stateDir)),
     allowHostBinds: o.allowHostBinds ?? true,
   });
   return { stateDir, runtime, images, volumes, network };

@@ -1,0 +1,96 @@
+import { createJoinToken, getHost, SYSTEM_ACTOR } from "@berth/control";
+import { createDb, type Database } from "@berth/db";
+import { describe, inject } from "vitest";
+import type { RunningControlPlane } from "../../apps/web/src/server/control-plane.ts";
+import { startTestControlPlane } from "../../apps/web/src/server/testing.ts";
+import { Lab } from "../../infra/lab/src/index.ts";
+import { AGENT_BIN, ensureBuilt } from "../support/processes.ts";
+import { waitFor } from "../support/wait.ts";
+
+/** Lab tests use a lab of their own name and network, so they never touch one made with the CLI. */
+export const TEST_LAB = { name: "blabtest", octet: 76 } as const;
+
+export const isRoot = process.getuid?.() === 0;
+
+/**
+ * `describe` for lab tests: network namespaces, bridges and runc need root.
+ * Without it the suite is skipped and says so on stderr, never silently.
+ */
+export function describeLab(name: string, fn: () => void): void {
+  if (!isRoot) process.stderr.write(`skipped: ${name} needs root (lab hosts are network namespaces)\n`);
+  describe.skipIf(!isRoot)(name, fn);
+}
+
+export interface LabWithControlPlane {
+  lab: Lab;
+  cp: RunningControlPlane;
+  database: Database;
+  /** Host ids, by lab host index. */
+  hostIds: string[];
+  hostState(index: number): Promise<string>;
+  connected(index: number): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * A lab of `hosts` hosts and a real control plane listening on the lab
+ * bridge (short TTL), every agent joined. `stop` tears both down.
+ */
+export async function startLabWithControlPlane(o: {
+  hosts: number;
+  hostTtlMs?: number;
+  heartbeatIntervalMs?: number;
+}): Promise<LabWithControlPlane> {
+  ensureBuilt(AGENT_BIN, "@berth/agent");
+  // A run that crashed may have left its lab behind: replace it.
+  const lab = await Lab.create({ ...TEST_LAB, hosts: o.hosts, replace: true });
+  const database = createDb(inject("databaseUrl"));
+  let cp: RunningControlPlane | null = null;
+  try {
+    cp = await startTestControlPlane({
+      host: lab.gateway,
+      port: 0,
+      hostTtlMs: o.hostTtlMs ?? 3000,
+      heartbeatIntervalMs: o.heartbeatIntervalMs ?? 500,
+      startupGraceMs: 0,
+    });
+    const { token } = await createJoinToken(database.db, SYSTEM_ACTOR, {
+      maxUses: o.hosts,
+      description: "lab test",
+    });
+    const hostIds = await lab.startAgents({ server: cp.url, joinToken: token });
+    const running = cp;
+    return {
+      lab,
+      cp: running,
+      database,
+      hostIds,
+      hostState: async (i) => (await getHost(database.db, hostIds[i]!)).state,
+      connected: (i) => running.cp.gateway.connectedHosts().includes(hostIds[i]!),
+      async stop() {
+        await lab.down();
+        await running.stop();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await lab.down().catch(() => {});
+    await cp?.stop();
+    await database.close();
+    throw err;
+  }
+}
+
+/** Wait until every host is connected to the control plane and `ready`. */
+export async function waitAllReady(env: LabWithControlPlane, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    `all ${env.lab.hosts.length} lab hosts connected and ready`,
+    async () => {
+      for (const host of env.lab.hosts) {
+        if (!env.connected(host.index) || (await env.hostState(host.index)) !== "ready") return false;
+      }
+      return true;
+    },
+    timeoutMs,
+  );
+}
