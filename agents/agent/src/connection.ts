@@ -1,4 +1,5 @@
 import {
+  type AgentMessage,
   BerthError,
   CLOSE_CODES,
   type Hello,
@@ -57,6 +58,8 @@ export interface AgentConnection {
   readonly tasks: Tasks | null;
   /** The host id from the last welcome, or null. */
   readonly hostId: string | null;
+  /** Send a frame on the current connection; false when there is none (the next welcome heals it). */
+  send(message: AgentMessage): boolean;
 }
 
 type AuthKind = Hello["auth"]["kind"];
@@ -183,6 +186,9 @@ export function createAgentConnection(options: AgentConnectionOptions): AgentCon
     },
     get hostId() {
       return hostId;
+    },
+    send(message) {
+      return session?.send(message) ?? false;
     },
   };
 }

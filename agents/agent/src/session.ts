@@ -44,6 +44,8 @@ export interface Session {
   readonly ended: Promise<SessionEnd>;
   /** Close cleanly; the socket is destroyed if the server does not answer within `graceMs`. */
   close(code: number, reason: string, graceMs?: number): void;
+  /** Send a frame once welcomed; false (nothing sent) before the welcome or once the socket is closing. */
+  send(message: AgentMessage): boolean;
 }
 
 export function startSession(options: SessionOptions): Session {
@@ -158,6 +160,11 @@ export function startSession(options: SessionOptions): Session {
   return {
     ended,
     close: closeSocket,
+    send(message) {
+      if (!welcomed || ws.readyState !== WebSocket.OPEN) return false;
+      send(message);
+      return true;
+    },
   };
 }
 

@@ -1,13 +1,18 @@
 import { BerthError } from "@berth/protocol";
-import { createAgentConnection } from "../connection.ts";
+import { type AgentConnection, createAgentConnection } from "../connection.ts";
 import { loadEnv, loadSystemEnv } from "../env.ts";
 import { collectFacts } from "../facts.ts";
 import { createLogger, type Logger, type LogLevel } from "../logger.ts";
 import { loadCredential } from "../state.ts";
 import { adoptContainers, startSupervisor } from "../supervisor/supervisor.ts";
+import { createLocalDriver } from "../tasks/driver.ts";
+import { createTaskSetStore } from "../tasks/persist.ts";
+import { createStatusReporter } from "../tasks/reporter.ts";
+import { createTaskRunner } from "../tasks/runner.ts";
 import { normaliseServerUrl } from "../url.ts";
 import { AGENT_VERSION } from "../version.ts";
 import { createLocalEngine } from "./containers/context.ts";
+import { registryClientFor } from "./containers/registry.ts";
 import { type CliIo, errorLine, usageError } from "./io.ts";
 
 export interface DaemonFlags {
@@ -15,6 +20,7 @@ export interface DaemonFlags {
   joinToken?: string;
   stateDir?: string;
   logLevel?: LogLevel;
+  hollow?: string;
 }
 
 export interface DaemonConfig {
@@ -67,15 +73,33 @@ export async function daemonCommand(flags: DaemonFlags, io: CliIo): Promise<void
     log.error(errorFields(err), "adopting containers failed"),
   );
   const supervisor = startSupervisor({ runtime: engine.runtime, network: engine.network, log });
-  const connection = createAgentConnection({
+  // The task set the control plane gave last goes on being run, connected or not.
+  let connection: AgentConnection | null = null;
+  const reporter = createStatusReporter({
+    version: () => runner.version,
+    statuses: () => runner.statuses(),
+    send: (frame) => connection?.send(frame) ?? false,
+  });
+  const runner = createTaskRunner({
+    driver: createLocalDriver({ ...engine, registry: () => registryClientFor({}) }),
+    log,
+    store: createTaskSetStore(config.stateDir),
+    onStatus: (status) => reporter.changed(status),
+  });
+  await runner.start();
+  connection = createAgentConnection({
     server,
     stateDir: config.stateDir,
     joinToken: config.joinToken,
     facts,
     log,
+    onTasks: (tasks) => runner.setTasks(tasks),
+    onWelcome: () => reporter.sendAll(),
   });
   const removeHandlers = handleSignals(log, io, async () => {
-    await connection.stop();
+    await connection?.stop();
+    await runner.stop();
+    reporter.stop();
     await supervisor.stop();
   });
   try {
@@ -86,11 +110,13 @@ export async function daemonCommand(flags: DaemonFlags, io: CliIo): Promise<void
     throw err;
   } finally {
     removeHandlers();
+    await runner.stop();
+    reporter.stop();
     await supervisor.stop();
   }
 }
 
-function handleSignals(log: Logger, io: CliIo, stop: () => Promise<void>): () => void {
+export function handleSignals(log: Logger, io: CliIo, stop: () => Promise<void>): () => void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {

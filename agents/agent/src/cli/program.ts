@@ -10,6 +10,7 @@ import { registerPush } from "./containers/push.ts";
 import { registerRun } from "./containers/run.ts";
 import { type DaemonFlags, daemonCommand } from "./daemon.ts";
 import { type FactsFormat, factsCommand } from "./facts.ts";
+import { hollowCommand } from "./hollow.ts";
 import { type CliIo, errorLine, exitCodeFor, processIo } from "./io.ts";
 
 const EXAMPLES = `
@@ -34,6 +35,8 @@ Examples:
   berth-agent
   # what this host will report
   berth-agent facts --output json
+  # 1000 simulated hosts for a scale test (the join token needs 1000 uses)
+  berth-agent --hollow 1000 --server http://127.0.0.1:3000 --state-dir /tmp/hollow
 
 Logs are JSON lines on stderr.`;
 
@@ -49,6 +52,10 @@ export function buildProgram(io: CliIo): Command {
       `where the host credential and agent state live (default ${DEFAULT_STATE_DIR})`,
     )
     .addOption(new Option("--log-level <level>", "log level (default info)").choices(LOG_LEVELS))
+    .option(
+      "--hollow <n>",
+      "run N simulated hosts on the real protocol (scale tests); state in <state-dir>/hollow-<i>",
+    )
     .addHelpText("after", EXAMPLES)
     // Options after a command belong to it (so `run IMAGE ls -la` passes -la to ls):
     // global options such as --state-dir go before the command, as with docker.
@@ -57,7 +64,9 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError("(run berth-agent --help for usage)")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .action(async (flags: DaemonFlags) => daemonCommand(flags, io));
+    .action(async (flags: DaemonFlags) =>
+      flags.hollow === undefined ? daemonCommand(flags, io) : hollowCommand(flags, io),
+    );
 
   program
     .command("facts")
