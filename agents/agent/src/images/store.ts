@@ -241,10 +241,13 @@ export function createImageStore(stateDir: string): ImageStore {
   /** Moves a layer directory out of the store (atomic); the caller deletes what it returns. */
   async function detachLayer(diffId: string): Promise<string | null> {
     const doomed = path.join(dirs.temp, `deleted-${digestHex(diffId)}-${randomBytes(4).toString("hex")}`);
-    return rename(layerDir(diffId), doomed).then(
+    const moved = await rename(layerDir(diffId), doomed).then(
       () => doomed,
       () => null,
     );
+    // What push remembers about the layer's blobs (layer-blob.ts) goes with it.
+    await rm(path.join(root, "layer-blobs", `${digestHex(diffId)}.json`), { force: true });
+    return moved;
   }
 
   async function holdWith<T>(
