@@ -15,6 +15,7 @@ import {
 import type { Logger } from "pino";
 import type { ChangeFeed } from "./feed.ts";
 import { authenticateHost, joinHost, recordHeartbeat } from "./hosts.ts";
+import { applyTaskStatus } from "./orchestration/status.ts";
 
 /** The part of a WebSocket the gateway needs; apps/web adapts `ws` to it. */
 export interface AgentSocket {
@@ -55,6 +56,8 @@ export function createAgentGateway(deps: {
   feed: ChangeFeed;
   log: Logger;
   config: GatewayConfig;
+  /** Told when a host is welcomed (send it its task set) and when its connection ends. */
+  hooks?: { connected?(hostId: string): void; disconnected?(hostId: string): void };
 }): AgentGateway {
   const { db, feed, config } = deps;
   const log = deps.log.child({ component: "agent-gateway" });
@@ -113,6 +116,7 @@ export function createAgentGateway(deps: {
         serverVersion: config.serverVersion,
       });
       await feed.publish({ topic: "hosts", id: hostId });
+      deps.hooks?.connected?.(hostId);
     }
 
     async function handle(message: AgentMessage) {
@@ -132,9 +136,12 @@ export function createAgentGateway(deps: {
         case "heartbeat":
           if (await recordHeartbeat(db, hostId)) await feed.publish({ topic: "hosts", id: hostId });
           return;
-        case "task-status":
-          log.debug({ hostId, count: message.statuses.length }, "task status received");
+        case "task-status": {
+          const changed = await applyTaskStatus(db, hostId, message.statuses);
+          log.debug({ hostId, count: message.statuses.length, changed }, "task status received");
+          if (changed > 0) await feed.publish({ topic: "stacks" });
           return;
+        }
         case "error":
           log.warn({ hostId, code: message.code, message: message.message }, "agent reported an error");
           return;
@@ -176,6 +183,7 @@ export function createAgentGateway(deps: {
         clearTimeout(helloTimer);
         if (hostId && connected.get(hostId) === socket) {
           connected.delete(hostId);
+          deps.hooks?.disconnected?.(hostId);
           // The dashboard shows who is connected: tell it at once, not at the TTL.
           feed.publish({ topic: "hosts", id: hostId }).catch((err) => log.debug({ err }, "publish failed"));
         }

@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 
 /** Topics published when something a dashboard shows has changed. */
-export type ChangeTopic = "hosts" | "join-tokens" | "events" | "registry";
+export type ChangeTopic = "hosts" | "join-tokens" | "events" | "registry" | "stacks" | "tasks";
 export interface Change {
   topic: ChangeTopic;
   id?: string;

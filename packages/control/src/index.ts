@@ -26,6 +26,11 @@ export {
 } from "./leader/election.ts";
 export { currentLeader, type LeaderInfo, leaderLockKeys } from "./leader/lock.ts";
 export { markSilentHostsDown, type NodeMonitorOptions, startNodeMonitor } from "./node-monitor.ts";
+export { createDispatcher, type Dispatcher, taskSetsFor } from "./orchestration/dispatch.ts";
+export { type OrchestrationOptions, orchestrationTask } from "./orchestration/loops.ts";
+export { orchestratePass } from "./orchestration/orchestrate.ts";
+export { markTasksLost, schedulePass } from "./orchestration/schedule.ts";
+export { applyTaskStatus } from "./orchestration/status.ts";
 export { MIN_PASSWORD_LENGTH } from "./passwords.ts";
 export {
   pullableBy,
@@ -77,6 +82,7 @@ export {
   listRegistryRepositories,
   type PgRegistryMetadataOptions,
 } from "./registry/metadata.ts";
+export { type Placement, place, type SchedulerHost, type Strategy } from "./scheduler/index.ts";
 export {
   API_TOKEN_PREFIX,
   actorOf,
@@ -92,6 +98,31 @@ export {
   revokeApiToken,
   SESSION_TTL_MS,
 } from "./sessions.ts";
+export { toTaskSpec, volumeName } from "./stacks/convert.ts";
+export {
+  type Deployed,
+  deployStack,
+  findStack,
+  parseStackFile,
+  planDeploy,
+  removeStack,
+  rollbackStack,
+  type StackDeps,
+  type StackFileInput,
+  scaleService,
+} from "./stacks/operations.ts";
+export {
+  diffRevisions,
+  getRevision,
+  getStack,
+  listStacks,
+  listStackTasks,
+  type RevisionSummary,
+  type ServiceSummary,
+  type StackSummary,
+  stackHistory,
+  type TaskRow,
+} from "./stacks/queries.ts";
 export {
   createTeam,
   fleetRole,
@@ -101,4 +132,4 @@ export {
   slugify,
   type Team,
 } from "./teams.ts";
-export { countUsers, createUser, DEFAULT_TEAM, ensureFirstAdmin, listUsers } from "./users.ts";
+export { countUsers, createUser, DEFAULT_TEAM, defaultTeamId, ensureFirstAdmin, listUsers } from "./users.ts";

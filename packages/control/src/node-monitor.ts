@@ -3,6 +3,7 @@ import { and, eq, lt, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { recordEvent } from "./events.ts";
 import type { ChangeFeed } from "./feed.ts";
+import { markTasksLost } from "./orchestration/schedule.ts";
 
 export interface NodeMonitorOptions {
   db: Db;
@@ -56,6 +57,9 @@ export function startNodeMonitor(options: NodeMonitorOptions): { stop(): Promise
       for (const id of down) {
         log.warn({ hostId: id }, "host is down");
         await options.feed.publish({ topic: "hosts", id });
+      }
+      if (down.length > 0 && (await markTasksLost(options.db, down)) > 0) {
+        await options.feed.publish({ topic: "stacks" });
       }
     } catch (err) {
       log.error({ err }, "node monitor tick failed");

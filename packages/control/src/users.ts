@@ -8,7 +8,8 @@ import { checkPasswordStrength, hashPassword } from "./passwords.ts";
 export const DEFAULT_TEAM = "default";
 const USERNAME = /^[a-z][a-z0-9._-]{1,62}$/;
 
-async function defaultTeamId(db: Db): Promise<string> {
+/** The default team (made on first use): the fleet-wide team every user starts in. */
+export async function defaultTeamId(db: Db): Promise<string> {
   const [team] = await db
     .select({ id: schema.teams.id })
     .from(schema.teams)

@@ -4,7 +4,10 @@ import {
   CONTROL_PLANE_LEADERSHIP,
   createAgentGateway,
   createChangeFeed,
+  createDispatcher,
+  type Dispatcher,
   type LeaderTask,
+  orchestrationTask,
   registryGcTask,
   runAsLeader,
   startNodeMonitor,
@@ -39,6 +42,8 @@ export interface ControlPlaneOptions {
   leaderRetryMs?: number;
   /** How often the leader collects the registry's garbage, and how old an unreferenced blob must be. */
   registryGc?: { intervalMs?: number; graceMs?: number };
+  /** How often the orchestrator looks at every service when nothing is heard. Default 1 s. */
+  orchestratorIntervalMs?: number;
 }
 
 export interface RunningControlPlane {
@@ -59,13 +64,28 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const database = createDb(o.databaseUrl);
   await runMigrations(database.db);
   const feed = await createChangeFeed(database.pool, o.log);
+  // Every replica dispatches task sets to the agents connected to it.
+  let dispatcher: Dispatcher | undefined;
   const gateway = createAgentGateway({
     db: database.db,
     feed,
     log: o.log,
     config: { heartbeatIntervalMs: o.heartbeatIntervalMs, hostTtlMs: o.hostTtlMs, serverVersion: o.version },
+    hooks: {
+      connected: (hostId) => void dispatcher?.sync([hostId]),
+      disconnected: (hostId) => dispatcher?.forget(hostId),
+    },
   });
-  // Work one replica does for all: the node monitor and the registry's garbage collection.
+  dispatcher = createDispatcher({
+    db: database.db,
+    log: o.log,
+    connectedHosts: () => gateway.connectedHosts(),
+    send: (hostId, message) => gateway.send(hostId, message),
+  });
+  const unsubscribeDispatch = feed.subscribe((change) => {
+    if (change.topic === "tasks") void dispatcher?.sync();
+  });
+  // Work one replica does for all: the node monitor, the orchestrator and scheduler, and the registry's garbage collection.
   const tasks: LeaderTask[] = [
     {
       name: "node-monitor",
@@ -78,6 +98,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
           startupGraceMs: o.startupGraceMs,
         }),
     },
+    orchestrationTask({
+      db: database.db,
+      feed,
+      log: o.log,
+      ...(o.orchestratorIntervalMs ? { intervalMs: o.orchestratorIntervalMs } : {}),
+    }),
   ];
   if (o.registryDir) {
     tasks.push(
@@ -139,6 +165,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
           .then(fn)
           .catch((err) => o.log.debug({ err, step: name }, "shutdown step failed"));
       stopping ??= (async () => {
+        unsubscribeDispatch();
         gateway.closeAll();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,87 @@
+import type { Db } from "@berth/db";
+import type { Logger } from "pino";
+import type { ChangeFeed } from "../feed.ts";
+import type { LeaderTask } from "../leader/election.ts";
+import type { Strategy } from "../scheduler/index.ts";
+import { orchestratePass } from "./orchestrate.ts";
+import { schedulePass } from "./schedule.ts";
+
+export interface OrchestrationOptions {
+  db: Db;
+  feed: ChangeFeed;
+  log: Logger;
+  /** Look at every service at least this often even when nothing is heard. Default 1 s. */
+  intervalMs?: number;
+  strategy?: Strategy;
+}
+
+/**
+ * The orchestrator and the scheduler as one leader task: a pass (every
+ * service reconciled, then every waiting task placed) runs whenever a stack,
+ * host or task changes, at the time a service asked to be woken (a restart
+ * delay, a monitor window), and on an interval as a safety net. Passes never
+ * overlap; changes heard during a pass cause exactly one more.
+ */
+export function orchestrationTask(o: OrchestrationOptions): LeaderTask {
+  return {
+    name: "orchestrator",
+    start() {
+      const log = o.log.child({ component: "orchestrator" });
+      let stopped = false;
+      let running: Promise<void> | null = null;
+      let again = false;
+      let wakeTimer: NodeJS.Timeout | undefined;
+
+      const pass = async () => {
+        const started = Date.now();
+        const orchestrated = await orchestratePass(o.db, started);
+        const scheduled = await schedulePass(o.db, o.strategy);
+        if (orchestrated.changed || scheduled.assigned > 0) {
+          await o.feed.publish({ topic: "tasks" });
+          await o.feed.publish({ topic: "stacks" });
+          log.debug(
+            { ms: Date.now() - started, assigned: scheduled.assigned, unplaced: scheduled.unplaced },
+            "orchestration pass changed tasks",
+          );
+        }
+        if (orchestrated.wakeAt) {
+          clearTimeout(wakeTimer);
+          wakeTimer = setTimeout(kick, Math.max(0, orchestrated.wakeAt - Date.now()) + 5);
+        }
+      };
+      const kick = () => {
+        if (stopped) return;
+        if (running) {
+          again = true;
+          return;
+        }
+        running = (async () => {
+          do {
+            again = false;
+            try {
+              await pass();
+            } catch (err) {
+              log.error({ err }, "orchestration pass failed");
+            }
+          } while (again && !stopped);
+        })().finally(() => {
+          running = null;
+        });
+      };
+      const unsubscribe = o.feed.subscribe((change) => {
+        if (change.topic === "stacks" || change.topic === "hosts") kick();
+      });
+      const interval = setInterval(kick, o.intervalMs ?? 1000);
+      kick();
+      return {
+        async stop() {
+          stopped = true;
+          unsubscribe();
+          clearInterval(interval);
+          clearTimeout(wakeTimer);
+          await running;
+        },
+      };
+    },
+  };
+}
