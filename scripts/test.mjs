@@ -17,8 +17,8 @@ import {
 checkNode();
 ensureNpmPackages();
 ensureDebianPackages(
-  [...AGENT_PACKAGES, "busybox-static", "attr", "skopeo", "umoci", "podman", "chromium"],
-  "the test suite (the agent's runtime, busybox for test containers, skopeo and podman as registry peers, umoci reading saved images, the dashboard tests' browser)",
+  [...AGENT_PACKAGES, "busybox-static", "attr", "skopeo", "umoci", "podman", "chromium", "curl"],
+  "the test suite (the agent's runtime, busybox for test containers, skopeo and podman as registry peers, umoci reading saved images, the dashboard tests' browser, curl inside lab hosts)",
 );
 say("building, linting and type-checking (turbo, cached) …");
 turbo(["run", "build", "lint", "lint-root", "typecheck", "typecheck-root", "--output-logs=errors-only"]);

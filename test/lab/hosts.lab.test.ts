@@ -6,6 +6,7 @@ import { waitFor } from "../support/wait.ts";
 import {
   describeLab,
   type LabWithControlPlane,
+  processRunning,
   startLabWithControlPlane,
   TEST_LAB,
   waitAllReady,
@@ -91,7 +92,7 @@ describeLab("lab hosts against a real control plane", () => {
     expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toContain(TEST_LAB.name);
     expect(execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" })).not.toContain(TEST_LAB.name);
     expect(execFileSync("iptables", ["-S", "FORWARD"], { encoding: "utf8" })).not.toContain(TEST_LAB.name);
-    for (const pid of pids) expect(existsSync(`/proc/${pid}`), `agent pid ${pid} still exists`).toBe(false);
+    for (const pid of pids) expect(processRunning(pid), `agent pid ${pid} still runs`).toBe(false);
     expect(existsSync(env.lab.layout.dir)).toBe(false);
     expect(existsSync(env.lab.layout.runDir)).toBe(false);
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createJoinToken, getHost, SYSTEM_ACTOR } from "@berth/control";
 import { createDb, type Database } from "@berth/db";
 import { describe, inject } from "vitest";
@@ -19,6 +20,16 @@ export const isRoot = process.getuid?.() === 0;
 export function describeLab(name: string, fn: () => void): void {
   if (!isRoot) process.stderr.write(`skipped: ${name} needs root (lab hosts are network namespaces)\n`);
   describe.skipIf(!isRoot)(name, fn);
+}
+
+/** Whether a process runs: not gone and not a zombie (one reparented to init may wait a while to be reaped). */
+export function processRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
+  }
 }
 
 export interface LabWithControlPlane {

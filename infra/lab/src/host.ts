@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { agentCommand, inHostNetns, readHostId } from "./agent.ts";
 import { type RunOptions, type RunResult, run } from "./exec.ts";
+import { busyboxRootfs } from "./image.ts";
 import type { HostLayout } from "./layout.ts";
 import { hostLinkUp } from "./network.ts";
 import { waitFor } from "./wait.ts";
@@ -36,6 +38,17 @@ export class LabHost {
   /** Run `berth-agent --state-dir <its state> ARGS` in the host's namespace (ps, logs, inspect …). */
   agent(args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
     return run(agentCommand(this.layout, args), o);
+  }
+
+  /**
+   * Import a busybox image into this host's image store (`berth-agent
+   * import`), from a root filesystem the lab builds once; returns its digest.
+   */
+  async importBusybox(name = "busybox"): Promise<string> {
+    const rootfs = await busyboxRootfs(path.join(this.layout.labDir, "busybox-rootfs"));
+    const out = await this.agent(["import", rootfs, name]);
+    if (out.code !== 0) throw new Error(`importing busybox into ${this.name}: ${out.stderr.trim()}`);
+    return out.stdout.trim();
   }
 
   /** GET a URL from inside the host: the HTTP status (0 when unreachable) and the body. */

@@ -36,6 +36,8 @@ export interface HostLayout {
   /** The veth end on the lab bridge (the other end is eth0 inside the namespace). */
   veth: string;
   address: string;
+  /** The lab's directory (shared by its hosts, e.g. for the busybox root filesystem). */
+  labDir: string;
   stateDir: string;
   logFile: string;
   runcRoot: string;
@@ -90,6 +92,7 @@ export function hostLayout(lab: LabLayout, index: number): HostLayout {
     netnsPath: path.join("/run/netns", netns),
     veth: `${lab.name}v${index}`,
     address: lab.gateway.replace(/\.1$/, `.${10 + index}`),
+    labDir: lab.dir,
     stateDir: path.join(hostDir, "state"),
     logFile: path.join(lab.dir, "logs", `agent-${index}.log`),
     runcRoot: path.join(lab.runDir, `h${index}`, "runc"),
