@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
-import { type Db, hashSecret, newId, newSecret, schema } from "@berth/db";
+import { type Db, type HostAvailability, hashSecret, newId, newSecret, schema } from "@berth/db";
 import { BerthError, type HostFacts } from "@berth/protocol";
 import { and, asc, eq, ne } from "drizzle-orm";
-import { recordEvent } from "./events.ts";
+import { type Actor, recordAudit, recordEvent } from "./events.ts";
 import { consumeJoinToken } from "./join-tokens.ts";
 
 export const HOST_CREDENTIAL_PREFIX = "bhc";
@@ -137,4 +137,72 @@ export async function getHost(db: Db, id: string) {
   const [host] = await db.select().from(schema.hosts).where(eq(schema.hosts.id, id));
   if (!host) throw new BerthError("NotFound", `host ${id} does not exist`);
   return host;
+}
+
+const LABEL_KEY = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+/**
+ * Drain a host (its tasks move to other hosts, nothing new is placed on it)
+ * or make it active again. Independent of whether the host is up.
+ */
+export async function setHostAvailability(
+  db: Db,
+  actor: Actor,
+  hostId: string,
+  availability: HostAvailability,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [host] = await tx
+      .update(schema.hosts)
+      .set({ availability, updatedAt: new Date() })
+      .where(eq(schema.hosts.id, hostId))
+      .returning({ id: schema.hosts.id, name: schema.hosts.name });
+    if (!host) throw new BerthError("NotFound", `no host ${hostId}; \`berth hosts ls\` lists them`);
+    const what = availability === "drain" ? "draining: its tasks move to other hosts" : "active again";
+    await recordEvent(tx, {
+      kind: `host.${availability}`,
+      subjectType: "host",
+      subjectId: host.id,
+      message: `${host.name} is ${what} (${actor.name})`,
+    });
+    await recordAudit(tx, actor, { action: `host.${availability}`, targetType: "host", targetId: host.id });
+  });
+}
+
+/** Set or remove (value null) labels of a host; constraints such as node.labels.zone read them. */
+export async function setHostLabels(
+  db: Db,
+  actor: Actor,
+  hostId: string,
+  changes: Record<string, string | null>,
+): Promise<Record<string, string>> {
+  for (const [key, value] of Object.entries(changes)) {
+    if (!LABEL_KEY.test(key)) {
+      throw new BerthError("InvalidArgument", `label key "${key}": letters, digits, _ . - (at most 63)`);
+    }
+    if (value !== null && value.length > 255) {
+      throw new BerthError("InvalidArgument", `label ${key}: a value is at most 255 characters`);
+    }
+  }
+  return db.transaction(async (tx) => {
+    const [host] = await tx
+      .select({ labels: schema.hosts.labels })
+      .from(schema.hosts)
+      .where(eq(schema.hosts.id, hostId))
+      .for("update");
+    if (!host) throw new BerthError("NotFound", `no host ${hostId}; \`berth hosts ls\` lists them`);
+    const labels = { ...host.labels };
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) delete labels[key];
+      else labels[key] = value;
+    }
+    await tx.update(schema.hosts).set({ labels, updatedAt: new Date() }).where(eq(schema.hosts.id, hostId));
+    await recordAudit(tx, actor, {
+      action: "host.label",
+      targetType: "host",
+      targetId: hostId,
+      data: { changes },
+    });
+    return labels;
+  });
 }

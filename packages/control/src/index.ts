@@ -7,7 +7,15 @@ export {
 } from "./agent-gateway.ts";
 export { type Actor, listAudit, listEvents, recordAudit, recordEvent, SYSTEM_ACTOR } from "./events.ts";
 export { type Change, type ChangeFeed, type ChangeTopic, createChangeFeed } from "./feed.ts";
-export { authenticateHost, getHost, joinHost, listHosts, recordHeartbeat } from "./hosts.ts";
+export {
+  authenticateHost,
+  getHost,
+  joinHost,
+  listHosts,
+  recordHeartbeat,
+  setHostAvailability,
+  setHostLabels,
+} from "./hosts.ts";
 export {
   createJoinToken,
   JOIN_TOKEN_PREFIX,
@@ -131,5 +139,6 @@ export {
   setTeamMembership,
   slugify,
   type Team,
+  teamAccess,
 } from "./teams.ts";
 export { countUsers, createUser, DEFAULT_TEAM, defaultTeamId, ensureFirstAdmin, listUsers } from "./users.ts";

@@ -1,5 +1,5 @@
 import { type Db, schema } from "@berth/db";
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, inArray, lt, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { recordEvent } from "./events.ts";
 import type { ChangeFeed } from "./feed.ts";
@@ -28,7 +28,10 @@ export async function markSilentHostsDown(db: Db, hostTtlMs: number): Promise<st
       .update(h)
       .set({ state: "down", updatedAt: new Date() })
       .where(
-        and(eq(h.state, "ready"), lt(h.lastSeenAt, sql`now() - make_interval(secs => ${hostTtlMs / 1000})`)),
+        and(
+          inArray(h.state, ["ready", "draining"]),
+          lt(h.lastSeenAt, sql`now() - make_interval(secs => ${hostTtlMs / 1000})`),
+        ),
       )
       .returning({ id: h.id, name: h.name, lastSeenAt: h.lastSeenAt });
     for (const host of down) {

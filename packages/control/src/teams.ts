@@ -120,3 +120,31 @@ export async function removeTeamMembership(
     });
   });
 }
+
+/**
+ * A team by slug and what `userId` may do in it: their role in that team;
+ * fleet admins and owners (of the default team) act as admins everywhere.
+ * NotFound when there is no such team — also when the user may not see it.
+ */
+export async function teamAccess(db: Db, userId: string, slug: string): Promise<{ team: Team; role: Role }> {
+  const rows = await db
+    .select({
+      id: schema.teams.id,
+      name: schema.teams.name,
+      slug: schema.teams.slug,
+      role: schema.memberships.role,
+      fleet: fleetRole(userId),
+    })
+    .from(schema.teams)
+    .leftJoin(
+      schema.memberships,
+      and(eq(schema.memberships.teamId, schema.teams.id), eq(schema.memberships.userId, userId)),
+    )
+    .where(eq(schema.teams.slug, slug));
+  const row = rows[0];
+  const fleetAdmin = roleAtLeast(row?.fleet, "admin");
+  const role: Role | null = row?.role ?? (fleetAdmin ? "admin" : null);
+  if (!row || !role) throw new BerthError("NotFound", `no team "${slug}" (or you are not in it)`);
+  const effective = fleetAdmin && !roleAtLeast(role, "admin") ? "admin" : role;
+  return { team: { id: row.id, name: row.name, slug: row.slug }, role: effective };
+}

@@ -7,6 +7,7 @@ import {
   rollbackStack,
   SYSTEM_ACTOR,
   scaleService,
+  setHostAvailability,
 } from "@berth/control";
 import { schema } from "@berth/db";
 import { AGENT_PATH, PROTOCOL_VERSION, type Tasks } from "@berth/protocol";
@@ -197,22 +198,44 @@ describe("stacks across hosts", () => {
     expect(tasks.filter((t) => t.service === "web").every((t) => t.image === "web:1")).toBe(true);
   });
 
+  it("drains a host: its tasks move away, what fits nowhere waits with the reason", async () => {
+    const db = cp.cp.database.db;
+    const drained = agents[1]!;
+    await setHostAvailability(db, SYSTEM_ACTOR, drained.hostId, "drain");
+    await cp.cp.feed.publish({ topic: "hosts", id: drained.hostId });
+    const waiting = await waitFor("the drained host's tasks to move or wait", async () => {
+      const tasks = await liveTasks();
+      if (tasks.some((t) => t.hostId === drained.hostId)) return null;
+      const pending = tasks.filter((t) => t.observed === "pending");
+      return pending.length === 1 ? pending : null;
+    });
+    // Two hosts left for three replicas of web, each binding 8080: one waits, and says why.
+    expect(waiting[0]).toMatchObject({ service: "web" });
+    expect(waiting[0]?.reason).toContain("port 8080/tcp in use");
+    await waitFor("the drained agent to stop its tasks", () => drained.running().size === 0);
+    await setHostAvailability(db, SYSTEM_ACTOR, drained.hostId, "active");
+    await cp.cp.feed.publish({ topic: "hosts", id: drained.hostId });
+    await waitFor("every task running again", () => allRunning(5));
+  });
+
   it("replaces the tasks of a host that goes silent on the others", async () => {
     const victim = agents[0]!;
     const before = (await liveTasks()).filter((t) => t.hostId === victim.hostId).length;
     expect(before).toBeGreaterThan(0);
     const killedAt = Date.now();
     victim.kill();
-    await waitFor(
-      "the lost tasks to run elsewhere",
+    const tasks = await waitFor(
+      "the lost tasks to be replaced on the other hosts",
       async () => {
-        const tasks = await liveTasks();
-        return tasks.every((t) => t.hostId !== victim.hostId && t.observed === "running") && tasks.length >= 4
-          ? tasks
-          : null;
+        const live = await liveTasks();
+        const onVictim = live.filter((t) => t.hostId === victim.hostId);
+        const running = live.filter((t) => t.observed === "running");
+        // Five tasks; web's three replicas each bind 8080, so with two hosts one of them waits.
+        return onVictim.length === 0 && live.length === 5 && running.length === 4 ? live : null;
       },
       20_000,
     );
+    expect(tasks.find((t) => t.observed !== "running")).toMatchObject({ service: "web", observed: "pending" });
     // TTL 3 s + grace: well within TTL + 10 s.
     expect(Date.now() - killedAt).toBeLessThan(13_000);
     const [host] = await cp.cp.database.db

@@ -15,6 +15,7 @@ export async function loadSchedulerHosts(db: Db): Promise<SchedulerHost[]> {
       id: h.id,
       name: h.name,
       state: h.state,
+      availability: h.availability,
       labels: h.labels,
       facts: h.facts,
       cpus: h.cpus,
@@ -24,7 +25,8 @@ export async function loadSchedulerHosts(db: Db): Promise<SchedulerHost[]> {
   return rows.map((r) => ({
     id: r.id,
     hostname: r.name,
-    state: r.state,
+    // A drained host that is up is `draining` to the scheduler and orchestrator: its tasks move away.
+    state: r.state === "ready" && r.availability === "drain" ? "draining" : r.state,
     labels: r.labels,
     // As Docker's node.platform.*: the kernel's name and `uname -m`, not the distribution or Node's names.
     os: "linux",

@@ -5,6 +5,10 @@ import { users } from "./users.ts";
 export const HOST_STATES = ["ready", "down", "draining"] as const;
 export type HostState = (typeof HOST_STATES)[number];
 
+/** Whether the scheduler may place tasks on a host (independent of whether it is up). */
+export const HOST_AVAILABILITY = ["active", "drain"] as const;
+export type HostAvailability = (typeof HOST_AVAILABILITY)[number];
+
 /** What the agent reported about its machine (validated by @berth/protocol before it is stored). */
 export type StoredHostFacts = {
   hostname: string;
@@ -27,6 +31,8 @@ export const hosts = pgTable(
     address: text("address"),
     labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
     state: text("state", { enum: HOST_STATES }).notNull().default("ready"),
+    /** `drain`: an operator asked for its tasks to move away; nothing new is placed on it. */
+    availability: text("availability", { enum: HOST_AVAILABILITY }).notNull().default("active"),
     facts: jsonb("facts").$type<StoredHostFacts>().notNull(),
     cpus: integer("cpus").notNull(),
     memoryBytes: bigint("memory_bytes", { mode: "number" }).notNull(),

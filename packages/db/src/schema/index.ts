@@ -1,6 +1,8 @@
 export { auditEntries, events } from "./events.ts";
 export {
+  HOST_AVAILABILITY,
   HOST_STATES,
+  type HostAvailability,
   type HostState,
   hostCredentials,
   hosts,

@@ -5,6 +5,7 @@ import { eventsRouter } from "./routers/events.ts";
 import { hostsRouter } from "./routers/hosts.ts";
 import { joinTokensRouter } from "./routers/join-tokens.ts";
 import { registryRouter } from "./routers/registry.ts";
+import { stacksRouter } from "./routers/stacks.ts";
 
 export const appRouter = router({
   auth: authRouter,
@@ -12,6 +13,7 @@ export const appRouter = router({
   joinTokens: joinTokensRouter,
   events: eventsRouter,
   registry: registryRouter,
+  stacks: stacksRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,1 @@
+ALTER TABLE "hosts" ADD COLUMN "availability" text DEFAULT 'active' NOT NULL;
