@@ -49,8 +49,10 @@ describeLab("containers on lab hosts", () => {
     );
     expect(page.body).toContain("root:x:0:0");
 
-    const [info] = JSON.parse((await h0.agent(["inspect", id])).stdout) as Array<Record<string, unknown>>;
-    expect(JSON.stringify(info)).toMatch(/"10\.78\.0\.\d+"/);
+    const [web] = await h0.containers();
+    expect(web).toMatchObject({ id, name: "web", status: "running" });
+    expect(web!.ipAddress).toMatch(/^10\.78\.0\.\d+$/);
+    expect(await h1.containers()).toEqual([]);
     expect(existsSync(path.join(h0.layout.runcRoot, id))).toBe(true);
     const cgroupDirs = ["memory", "pids", ""].map((c) =>
       path.join("/sys/fs/cgroup", c, h0.layout.cgroupParent, id),

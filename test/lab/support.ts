@@ -105,3 +105,17 @@ export async function waitAllReady(env: LabWithControlPlane, timeoutMs = 20_000)
     timeoutMs,
   );
 }
+
+/** Wait until lab host `index` is in `state` (ready, down, …) in the control plane's records. */
+export function waitHostState(
+  env: LabWithControlPlane,
+  index: number,
+  state: string,
+  timeoutMs = 20_000,
+): Promise<true> {
+  return waitFor(
+    `${env.lab.host(index).name} (${env.hostIds[index]}) to be ${state}`,
+    async () => (await env.hostState(index)) === state || null,
+    timeoutMs,
+  );
+}

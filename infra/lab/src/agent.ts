@@ -116,7 +116,9 @@ export async function removeContainers(host: HostLayout): Promise<void> {
     existsSync(host.netnsPath)
       ? agentCommand(host, args)
       : [process.execPath, AGENT_BIN, "--state-dir", host.stateDir, ...args];
-  const ids = (await must(wrap(["ps", "-a", "-q"]))).split("\n").filter(Boolean);
+  const ids = (JSON.parse(await must(wrap(["ps", "-a", "--output", "json"]))) as Array<{ id: string }>).map(
+    (c) => c.id,
+  );
   if (ids.length === 0) return;
   const result = await run(wrap(["rm", "-f", ...ids]), { timeoutMs: 120_000 });
   if (result.code !== 0) {

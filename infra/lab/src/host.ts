@@ -7,6 +7,20 @@ import type { HostLayout } from "./layout.ts";
 import { hostLinkUp } from "./network.ts";
 import { waitFor } from "./wait.ts";
 
+/** What tests usually look at in a container (the agent's ContainerInfo has more). */
+export interface LabContainer {
+  id: string;
+  name: string;
+  image: string;
+  status: string;
+  pid: number | null;
+  exitCode: number | null;
+  restartCount: number;
+  health: string;
+  ipAddress: string | null;
+  config: { labels?: Record<string, string> } & Record<string, unknown>;
+}
+
 /** One lab host as tests see it: its names and addresses, and what runs inside its namespace. */
 export class LabHost {
   constructor(readonly layout: HostLayout) {}
@@ -38,6 +52,13 @@ export class LabHost {
   /** Run `berth-agent --state-dir <its state> ARGS` in the host's namespace (ps, logs, inspect …). */
   agent(args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
     return run(agentCommand(this.layout, args), o);
+  }
+
+  /** Its containers as `berth-agent ps --output json` lists them (running only, unless `all`). */
+  async containers(o: { all?: boolean } = {}): Promise<LabContainer[]> {
+    const out = await this.agent(["ps", ...(o.all ? ["-a"] : []), "--output", "json"]);
+    if (out.code !== 0) throw new Error(`berth-agent ps on ${this.name}: ${out.stderr.trim()}`);
+    return JSON.parse(out.stdout) as LabContainer[];
   }
 
   /**

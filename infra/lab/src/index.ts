@@ -1,6 +1,6 @@
 export { type AgentStart, agentCommand, inHostNetns } from "./agent.ts";
 export { attempt, LabCommandError, must, type RunOptions, type RunResult, run } from "./exec.ts";
-export { LabHost } from "./host.ts";
+export { type LabContainer, LabHost } from "./host.ts";
 export { type CreateLabOptions, Lab, type StartAgentsOptions } from "./lab.ts";
 export {
   AGENT_BIN,
