@@ -235,7 +235,10 @@ describe("stacks across hosts", () => {
       },
       20_000,
     );
-    expect(tasks.find((t) => t.observed !== "running")).toMatchObject({ service: "web", observed: "pending" });
+    expect(tasks.find((t) => t.observed !== "running")).toMatchObject({
+      service: "web",
+      observed: "pending",
+    });
     // TTL 3 s + grace: well within TTL + 10 s.
     expect(Date.now() - killedAt).toBeLessThan(13_000);
     const [host] = await cp.cp.database.db
