@@ -27,7 +27,7 @@ export interface HollowFleetOptions {
   firstIndex?: number;
   /** Time between two hosts' first connection (default 5 ms): joins do not arrive all at once. */
   rampMs?: number;
-  /** How often each host looks at its containers (default 2 s). */
+  /** How often each host looks at its containers (default 5 s; exits and health checks are followed as they happen). */
   syncIntervalMs?: number;
   /** How long a simulated pull takes (default 200 ms). */
   pullDelayMs?: number;
@@ -71,7 +71,7 @@ export function hollowFacts(index: number): HostFacts {
 
 export function createHollowFleet(o: HollowFleetOptions): HollowFleet {
   const first = o.firstIndex ?? 0;
-  const syncIntervalMs = o.syncIntervalMs ?? 2000;
+  const syncIntervalMs = o.syncIntervalMs ?? 5000;
   const hosts: HollowHost[] = [];
   for (let i = first; i < first + o.count; i++) hosts.push(hollowHost(o, i));
 

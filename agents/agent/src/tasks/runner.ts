@@ -12,6 +12,7 @@
  */
 import type { DesiredTask, TaskStatusEntry } from "@berth/protocol";
 import type { Logger } from "pino";
+import type { ContainerInfo } from "../runtime/types.ts";
 import { specHash, TASK_LABELS, taskIdOf } from "./container-config.ts";
 import type { TaskDriver } from "./driver.ts";
 import type { TaskSetStore } from "./persist.ts";
@@ -88,6 +89,14 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       if (rec.waitingOn === containerId) rec.waitingOn = null;
       kick(rec);
     },
+    recheck(rec, ms) {
+      if (rec.recheck || stopped) return;
+      rec.recheck = setTimeout(() => {
+        rec.recheck = null;
+        kick(rec);
+      }, ms);
+      rec.recheck.unref();
+    },
   };
 
   const record = (taskId: string, task: DesiredTask | null, settled: boolean): TaskRecord => {
@@ -96,12 +105,13 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       desired: task,
       hash: task ? specHash(task) : null,
       status: { taskId, state: "pending" },
-      containers: [],
+      containerIds: [],
       settled,
       busy: false,
       queued: false,
       again: false,
       waitingOn: null,
+      recheck: null,
       changedAt: now(),
     };
     records.set(taskId, rec);
@@ -150,8 +160,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
   }
 
   /** From the last look: does this task need work, or only a status? */
-  function decide(rec: TaskRecord): void {
-    const cs = rec.containers;
+  function decide(rec: TaskRecord, cs: ContainerInfo[]): void {
     const task = rec.desired;
     if (!task) {
       if (cs.length > 0) kick(rec);
@@ -184,14 +193,15 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     }
     const cutoff = now() - retentionMs;
     for (const rec of records.values()) {
-      rec.containers = byTask.get(rec.taskId) ?? [];
+      const cs = byTask.get(rec.taskId) ?? [];
+      rec.containerIds = cs.map((c) => c.id);
       if (rec.busy) rec.again = true; // its step runs again once done: it may have been overtaken
       if (rec.busy || rec.queued) continue;
-      if (!rec.desired && rec.containers.length === 0 && rec.status.state === "shutdown") {
+      if (!rec.desired && cs.length === 0 && rec.status.state === "shutdown") {
         if (rec.changedAt < cutoff) records.delete(rec.taskId);
         continue;
       }
-      decide(rec);
+      decide(rec, cs);
     }
   }
 
@@ -218,7 +228,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     desired = new Map(set.tasks.map((t) => [t.taskId, t]));
     for (const rec of records.values()) {
       const task = desired.get(rec.taskId) ?? null;
-      if (task && !rec.desired && rec.containers.length === 0) rec.settled = false;
+      if (task && !rec.desired && rec.containerIds.length === 0) rec.settled = false;
       rec.desired = task;
       rec.hash = task ? specHash(task) : null;
     }
@@ -267,7 +277,11 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       stopped = true;
       if (timer) clearInterval(timer);
       queue.length = 0;
-      for (const rec of records.values()) rec.queued = false;
+      for (const rec of records.values()) {
+        rec.queued = false;
+        if (rec.recheck) clearTimeout(rec.recheck);
+        rec.recheck = null;
+      }
       await new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
         settleIdle();

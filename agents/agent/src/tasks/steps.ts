@@ -20,8 +20,8 @@ export interface TaskRecord {
   /** The spec hash of `desired`. */
   hash: string | null;
   status: TaskStatusEntry;
-  /** Containers of this task at the runner's last look. */
-  containers: ContainerInfo[];
+  /** Ids of this task's containers at the runner's last look. */
+  containerIds: string[];
   /**
    * A container was made (or could not be) for this task: it is never made
    * again — the control plane's orchestrator replaces a task that ended.
@@ -32,6 +32,8 @@ export interface TaskRecord {
   again: boolean;
   /** The container whose wait() is pending (cheap-wait drivers only). */
   waitingOn: string | null;
+  /** A look at this task is scheduled (its health check's first result is due). */
+  recheck: NodeJS.Timeout | null;
   changedAt: number;
 }
 
@@ -41,6 +43,8 @@ export interface StepContext {
   setStatus(rec: TaskRecord, status: TaskStatusEntry): void;
   /** Look at the task again when its container exits. */
   onExit(rec: TaskRecord, containerId: string): void;
+  /** Look at the task again after `ms` (once; a pending one stays). */
+  recheck(rec: TaskRecord, ms: number): void;
   /** Image pulls in flight, shared by the tasks that need the same image. */
   pulls: Map<string, Promise<void>>;
 }
@@ -139,6 +143,12 @@ export function observe(ctx: StepContext, rec: TaskRecord, info: ContainerInfo):
   if (info.status === "created" && rec.status.state === "failed") return; // its start failed: it stays failed
   const status = statusFromContainer(rec.taskId, info);
   if (status) ctx.setStatus(rec, status);
+  const check = info.config.healthcheck;
+  if (check && info.status === "running" && info.health === "starting") {
+    // The first result lands one interval after the start; then look every interval (at most 5 s).
+    const firstDue = Date.parse(info.startedAt ?? "") + check.intervalMs + 50 - Date.now();
+    ctx.recheck(rec, firstDue > 0 ? firstDue : Math.min(Math.max(check.intervalMs, 100), 5000));
+  }
   if (ctx.driver.cheapWait && info.status === "running" && rec.waitingOn !== info.id) {
     rec.waitingOn = info.id;
     ctx.driver.runtime.wait(info.id).then(
@@ -180,7 +190,7 @@ async function removeContainer(ctx: StepContext, c: ContainerInfo): Promise<Cont
 
 /** The task's containers as they are now: those seen at the last look, and the one by its name. */
 async function freshContainers(ctx: StepContext, rec: TaskRecord, name: string | null) {
-  const keys = new Set(rec.containers.map((c) => c.id));
+  const keys = new Set(rec.containerIds);
   if (name) keys.add(name);
   if (rec.status.containerId) keys.add(rec.status.containerId);
   const seen = new Map<string, ContainerInfo>();
