@@ -8,8 +8,8 @@ import { AGENT_BIN, ensureBuilt } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
 import { describeLab, processRunning, TEST_LAB } from "./support.ts";
 
-// `down` after a crash: the process that made the lab is gone and so is its record; agents still retry a
-// control plane that is not there, containers run. Everything must go, and a second `down` is a no-op.
+// `down` after a crash: the process that made the lab is gone and so is its record, a host's namespace is
+// already deleted; agents still retry a control plane that is not there, a container runs. Everything must go, and a second `down` is a no-op.
 describeLab("lab teardown after a crash", () => {
   let lab: Lab | null = null;
   afterAll(async () => {
@@ -38,7 +38,8 @@ describeLab("lab teardown after a crash", () => {
     );
     expect(agents.every((p) => p !== null)).toBe(true);
 
-    await rm(lab.layout.recordFile); // the crash: nobody remembers what was made
+    await rm(lab.layout.recordFile); // the crash: nobody remembers what was made,
+    execFileSync("ip", ["netns", "delete", h0.name]); // and a first `down` got as far as host 0's namespace
     await tearDown(lab.layout);
     expect(await leftovers(lab.layout)).toEqual([]);
     // Gone, or a zombie its new parent (init) has yet to reap.

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { must, run } from "./exec.ts";
@@ -86,6 +86,7 @@ export async function startAgent(host: HostLayout, o: AgentStart): Promise<Proce
   ]);
   const log = openSync(host.logFile, "a");
   const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", log, log] });
+  closeSync(log); // the agent has its own copy
   child.unref();
   const pid = child.pid;
   if (pid === undefined) throw new Error(`cannot start the agent of ${host.netns}: ${argv.join(" ")}`);
@@ -112,10 +113,10 @@ export async function readHostId(host: HostLayout): Promise<string | null> {
  */
 export async function removeContainers(host: HostLayout): Promise<void> {
   if (!existsSync(AGENT_BIN) || !existsSync(host.stateDir)) return;
-  const wrap = (args: string[]) =>
-    existsSync(host.netnsPath)
-      ? agentCommand(host, args)
-      : [process.execPath, AGENT_BIN, "--state-dir", host.stateDir, ...args];
+  // Never in the machine's own namespace: a namespace lost in a crash is replaced by an empty one, where
+  // the CNI plugins' DEL finds nothing of the machine's to touch (the sweep deletes it afterwards).
+  if (!existsSync(host.netnsPath)) await must(["ip", "netns", "add", host.netns]);
+  const wrap = (args: string[]) => agentCommand(host, args);
   const ids = (JSON.parse(await must(wrap(["ps", "-a", "--output", "json"]))) as Array<{ id: string }>).map(
     (c) => c.id,
   );

@@ -54,7 +54,7 @@ function agentDaemons(host: HostLayout): number[] {
 }
 
 async function sweep(lab: LabLayout, note: (line: string) => void): Promise<void> {
-  for (const pid of [...processesMentioning(lab.dir), ...processesMentioning(lab.runDir)]) {
+  for (const pid of labProcesses(lab)) {
     note(`killing leftover process ${pid}: ${cmdline(pid).join(" ")}`);
     signal(pid, "SIGKILL");
   }
@@ -62,10 +62,10 @@ async function sweep(lab: LabLayout, note: (line: string) => void): Promise<void
   for (const mount of mountsUnder([lab.dir, lab.runDir]).reverse()) {
     if (!(await attempt(["umount", mount]))) await attempt(["umount", "--lazy", mount]);
   }
-  for (const name of list("/run/netns").filter((n) => n.startsWith(lab.name))) {
+  for (const name of labNetns(lab)) {
     if (!(await attempt(["ip", "netns", "delete", name]))) note(`cannot delete netns ${name}`);
   }
-  for (const link of await linksNamed(lab.name)) await attempt(["ip", "link", "delete", link]);
+  for (const link of await labLinks(lab)) await attempt(["ip", "link", "delete", link]);
   await removeForwardRule(lab);
   await removeCgroups(lab);
   await rm(lab.dir, { recursive: true, force: true });
@@ -75,9 +75,9 @@ async function sweep(lab: LabLayout, note: (line: string) => void): Promise<void
 /** What is left of a lab on this machine, one line per thing; empty after a clean `down`. */
 export async function leftovers(lab: LabLayout): Promise<string[]> {
   const left: string[] = [];
-  for (const name of list("/run/netns").filter((n) => n.startsWith(lab.name))) left.push(`netns ${name}`);
-  for (const link of await linksNamed(lab.name)) left.push(`link ${link}`);
-  for (const pid of new Set([...processesMentioning(lab.dir), ...processesMentioning(lab.runDir)])) {
+  for (const name of labNetns(lab)) left.push(`netns ${name}`);
+  for (const link of await labLinks(lab)) left.push(`link ${link}`);
+  for (const pid of labProcesses(lab)) {
     left.push(`process ${pid} (${cmdline(pid).join(" ").slice(0, 200)})`);
   }
   for (const mount of mountsUnder([lab.dir, lab.runDir])) left.push(`mount ${mount}`);
@@ -96,12 +96,25 @@ function list(dir: string): string[] {
   }
 }
 
-async function linksNamed(prefix: string): Promise<string[]> {
+/** Processes whose command line names a path inside the lab's directories (conmon, exit handlers, agents). */
+function labProcesses(lab: LabLayout): number[] {
+  return [...new Set([...processesMentioning(`${lab.dir}/`), ...processesMentioning(`${lab.runDir}/`)])];
+}
+
+/** The hosts' namespaces (`<name>-<i>`) and their containers' (`<name><i>c-…`). */
+function labNetns(lab: LabLayout): string[] {
+  const pattern = new RegExp(`^${lab.name}(-\\d+|\\d+c-.+)$`);
+  return list("/run/netns").filter((name) => pattern.test(name));
+}
+
+/** The bridge (`<name>0`) and the hosts' veth ends (`<name>v<i>`). */
+async function labLinks(lab: LabLayout): Promise<string[]> {
+  const pattern = new RegExp(`^${lab.name}(0|v\\d+)$`);
   const out = await run(["ip", "-o", "link", "show"]);
   return out.stdout
     .split("\n")
     .map((line) => /^\d+: ([^:@]+)[:@]/.exec(line)?.[1])
-    .filter((name): name is string => !!name && name.startsWith(prefix));
+    .filter((name): name is string => !!name && pattern.test(name));
 }
 
 /** Mount points under any of `roots`, outermost first (from this process's mount table). */
