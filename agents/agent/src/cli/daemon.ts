@@ -94,7 +94,10 @@ export async function daemonCommand(flags: DaemonFlags, io: CliIo): Promise<void
     facts,
     log,
     onTasks: (tasks) => runner.setTasks(tasks),
-    onWelcome: () => reporter.sendAll(),
+    onWelcome: (welcome) => {
+      runner.setHost(welcome.hostId);
+      reporter.sendAll();
+    },
   });
   const removeHandlers = handleSignals(log, io, async () => {
     await connection?.stop();

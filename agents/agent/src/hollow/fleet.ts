@@ -145,7 +145,10 @@ function hollowHost(o: HollowFleetOptions, index: number): HollowHost {
     log,
     ...(o.backoff ? { backoff: o.backoff } : {}),
     onTasks: (tasks) => runner.setTasks(tasks),
-    onWelcome: () => reporter.sendAll(),
+    onWelcome: (welcome) => {
+      runner.setHost(welcome.hostId);
+      reporter.sendAll();
+    },
   });
   return { index, name, sim, runner, reporter, connection };
 }

@@ -17,6 +17,7 @@ export interface TaskSetStore {
 }
 
 const storedSchema = z.object({
+  hostId: z.string().optional(),
   version: z.number().int().nonnegative(),
   tasks: z.array(desiredTaskSchema),
 });
@@ -44,7 +45,7 @@ export function createTaskSetStore(stateDir: string): TaskSetStore {
       }
     },
     save(set) {
-      const data = JSON.stringify({ version: set.version, tasks: set.tasks });
+      const data = JSON.stringify({ hostId: set.hostId, version: set.version, tasks: set.tasks });
       chain = chain
         .catch(() => {})
         .then(async () => {

@@ -194,6 +194,26 @@ describe("task runner (simulated runtime)", () => {
     await until("task 1 shut down", () => second.runner.status("task_1")?.state === "shutdown", 5000);
   });
 
+  it("lets a new host's sets through when the stored set was another host's (the machine joined again)", async () => {
+    const host = createSimHost({ pullDelayMs: 5 });
+    const store = createTaskSetStore(dir);
+    await store.save({ hostId: "host_old", version: 9, tasks: [desiredTask(1)] });
+    const same = setup(host, { store });
+    await same.runner.start();
+    same.runner.setHost("host_old");
+    expect(same.runner.setTasks({ version: 3, tasks: [] })).toBe(false);
+    await same.runner.stop();
+
+    const rejoined = setup(host, { store });
+    await rejoined.runner.start();
+    await until("the stored task running", () => rejoined.runner.status("task_1")?.state === "running", 5000);
+    rejoined.runner.setHost("host_new");
+    expect(rejoined.runner.setTasks({ version: 1, tasks: [desiredTask(2)] })).toBe(true);
+    await until("task 2 running", () => rejoined.runner.status("task_2")?.state === "running", 5000);
+    await rejoined.runner.stop();
+    expect(await store.load()).toMatchObject({ hostId: "host_new", version: 1 });
+  });
+
   it("takes sets arriving back to back: ends on the newest, ignores an older one, never overlaps operations", async () => {
     const { host, runner, overlaps } = setup(createSimHost({ pullDelayMs: 20 }), { concurrency: 3 });
     await runner.start();

@@ -22,6 +22,8 @@ import { converge, observe, type StepContext, type TaskRecord, teardown } from "
 export interface TaskSet {
   version: number;
   tasks: DesiredTask[];
+  /** The host the set was sent to (versions count per host). */
+  hostId?: string | undefined;
 }
 
 export interface TaskRunnerOptions {
@@ -45,6 +47,12 @@ export interface TaskRunner {
   start(): Promise<void>;
   /** Take a task set; false (and nothing changes) when it is older than, or as old as, the one held. */
   setTasks(set: TaskSet): boolean;
+  /**
+   * The host the control plane says this is (on every welcome). A set held
+   * for another host (this machine joined again as a new host) keeps running
+   * but no longer blocks the new host's sets, whose versions start anew.
+   */
+  setHost(hostId: string): void;
   /** Look at the containers now and start whatever work that shows. */
   sync(): Promise<void>;
   /** The version of the set held (-1: none yet). */
@@ -66,6 +74,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
   const queue: TaskRecord[] = [];
   let desired = new Map<string, DesiredTask>();
   let version = -1;
+  let hostId: string | undefined;
   let active = 0;
   let stopped = false;
   let syncing: Promise<void> | null = null;
@@ -225,6 +234,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
 
   function take(set: TaskSet): void {
     version = set.version;
+    hostId = set.hostId ?? hostId;
     desired = new Map(set.tasks.map((t) => [t.taskId, t]));
     for (const rec of records.values()) {
       const task = desired.get(rec.taskId) ?? null;
@@ -255,12 +265,24 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     },
     setTasks(set) {
       if (set.version <= version || stopped) return false;
-      take(set);
+      take({ ...set, hostId });
       if (o.store) {
-        saving = o.store.save(set).catch((err: unknown) => log.warn({ err }, "could not store the task set"));
+        saving = o.store
+          .save({ version, tasks: set.tasks, hostId })
+          .catch((err: unknown) => log.warn({ err }, "could not store the task set"));
       }
       void sync();
       return true;
+    },
+    setHost(id) {
+      if (hostId !== undefined && hostId !== id) {
+        log.info(
+          { held: hostId, hostId: id, version },
+          "the task set held was another host's; taking this host's next set",
+        );
+        version = -1;
+      }
+      hostId = id;
     },
     sync,
     get version() {
