@@ -21,6 +21,7 @@ export interface DaemonFlags {
   stateDir?: string;
   logLevel?: LogLevel;
   hollow?: string;
+  hollowFirst?: string;
 }
 
 export interface DaemonConfig {

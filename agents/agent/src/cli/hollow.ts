@@ -23,6 +23,10 @@ export function parseHollowCount(text: string): number {
  */
 export async function hollowCommand(flags: DaemonFlags, io: CliIo): Promise<void> {
   const count = parseHollowCount(flags.hollow ?? "");
+  const first = flags.hollowFirst ?? "0";
+  if (!/^\d{1,9}$/.test(first)) {
+    throw usageError(`--hollow-first: give a host number, 0 or more (got "${first}")`);
+  }
   const config = resolveDaemonConfig(flags);
   if (!config.server)
     throw usageError("--hollow needs the control plane: pass --server URL or set BERTH_SERVER");
@@ -33,6 +37,7 @@ export async function hollowCommand(flags: DaemonFlags, io: CliIo): Promise<void
   );
   const fleet = createHollowFleet({
     count,
+    firstIndex: Number(first),
     server: config.server,
     joinToken: config.joinToken,
     stateDir: config.stateDir,

@@ -56,6 +56,10 @@ export function buildProgram(io: CliIo): Command {
       "--hollow <n>",
       "run N simulated hosts on the real protocol (scale tests); state in <state-dir>/hollow-<i>",
     )
+    .option(
+      "--hollow-first <i>",
+      "number of the first hollow host (default 0), so several --hollow processes have distinct names",
+    )
     .addHelpText("after", EXAMPLES)
     // Options after a command belong to it (so `run IMAGE ls -la` passes -la to ls):
     // global options such as --state-dir go before the command, as with docker.
