@@ -7,6 +7,7 @@ import { type Me, useTRPC } from "../lib/trpc.ts";
 
 const NAV = [
   { href: "/hosts", label: "Hosts" },
+  { href: "/stacks", label: "Stacks" },
   { href: "/registry", label: "Registry" },
   { href: "/join-tokens", label: "Join tokens" },
   { href: "/events", label: "Events" },

@@ -42,3 +42,24 @@ export function useLiveRegistry() {
   );
   return liveStatus(sub.status);
 }
+
+/**
+ * Subscribe to stack changes (a deploy, scale, rollback or removal, a task's
+ * new state, a host's) and refetch the stack lists, pages and histories on
+ * screen. Revision texts and their diffs never change, so they stay cached.
+ */
+export function useLiveStacks() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const sub = useSubscription(
+    trpc.stacks.watch.subscriptionOptions(undefined, {
+      onData: () => {
+        void queryClient.invalidateQueries(trpc.stacks.list.queryFilter());
+        void queryClient.invalidateQueries(trpc.stacks.get.queryFilter());
+        void queryClient.invalidateQueries(trpc.stacks.history.queryFilter());
+        void queryClient.invalidateQueries(trpc.stacks.tasks.queryFilter());
+      },
+    }),
+  );
+  return liveStatus(sub.status);
+}

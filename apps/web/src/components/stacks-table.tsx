@@ -1,0 +1,57 @@
+"use client";
+
+import Link from "next/link";
+import { replicaTone } from "../lib/stacks.ts";
+import type { StackSummary } from "../lib/trpc.ts";
+import { RelativeTime } from "./relative-time.tsx";
+import { ToneBadge } from "./tone-badge.tsx";
+
+export function stackHref(name: string): string {
+  return `/stacks/${encodeURIComponent(name)}`;
+}
+
+export function StacksTable({ stacks }: { stacks: StackSummary[] }) {
+  return (
+    <div className="panel table-wrap">
+      <table className="table" data-testid="stacks-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th className="num">Services</th>
+            <th>Tasks running</th>
+            <th className="num">Revision</th>
+            <th>Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {stacks.map((s) => (
+            <tr
+              key={s.id}
+              data-testid="stack-row"
+              data-stack-name={s.name}
+              data-revision={s.revision}
+              data-running={s.running}
+              data-desired={s.desired}
+            >
+              <td>
+                <Link href={stackHref(s.name)} className="strong-link">
+                  {s.name}
+                </Link>
+              </td>
+              <td className="num">{s.services}</td>
+              <td>
+                <ToneBadge tone={replicaTone(s.running, s.desired)} testId="stack-tasks">
+                  {s.running} / {s.desired}
+                </ToneBadge>
+              </td>
+              <td className="num mono">{s.revision}</td>
+              <td>
+                <RelativeTime past value={s.updatedAt} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
