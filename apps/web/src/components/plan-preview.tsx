@@ -22,12 +22,16 @@ function ServiceChanges({ service }: { service: ServicePlan }) {
         {service.changes.map((c) => (
           <tr key={c.field} data-testid="plan-change" data-field={c.field}>
             <td className="mono change-field">{c.field}</td>
-            <td className="mono change-from">{formatValue(c.from)}</td>
-            <td className="change-arrow" aria-hidden="true">
-              →
+            <td className="mono change-values">
+              <span className="change-from">{formatValue(c.from)}</span>
+              <span className="change-arrow" aria-label="to">
+                {" → "}
+              </span>
+              <span className="change-to">{formatValue(c.to)}</span>
             </td>
-            <td className="mono change-to">{formatValue(c.to)}</td>
-            <td>{c.restarts && <span className="restart-note">restarts tasks</span>}</td>
+            <td className="change-note">
+              {c.restarts && <span className="restart-note">restarts tasks</span>}
+            </td>
           </tr>
         ))}
       </tbody>

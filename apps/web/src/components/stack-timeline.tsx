@@ -10,6 +10,7 @@ function tone(kind: string): string {
   if (kind === "stack.remove" || kind.endsWith(".failed") || kind.endsWith(".lost")) return "bad";
   if (kind === "stack.rollback") return "warn";
   if (kind === "stack.deploy") return "ok";
+  if (kind === "stack.scale") return "info";
   return "neutral";
 }
 
