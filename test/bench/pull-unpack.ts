@@ -6,7 +6,10 @@
  * docker://… oci:DIR` then `umoci unpack`, interleaved. Prints MB/s (of the
  * uncompressed layers) and the ratio. Issue 4's goal: the agent >= 100 MB/s.
  *
- *   npx tsx test/bench/pull-unpack.ts [--runs 3] [--mb 300] [--layers 3] [--small-kb 16]
+ *   npx tsx test/bench/pull-unpack.ts [--runs 3] [--mb 300] [--layers 3] [--small-kb 16] [--agent FILE]
+ *
+ * --agent runs another bundle (a copy of an older build, to compare); --cpu-prof DIR profiles each
+ * agent run (node --cpu-prof) into DIR.
  *
  * Needs skopeo, umoci, docker-registry (Debian) and the agent's bundle
  * (npx turbo run build --filter=@berth/agent). Root: umoci unpacks as root
@@ -25,7 +28,7 @@ import { parseArgs } from "node:util";
 import { createGzip } from "node:zlib";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const AGENT = path.join(ROOT, "agents/agent/dist/berth-agent.js");
+const DEFAULT_AGENT = path.join(ROOT, "agents/agent/dist/berth-agent.js");
 const GOAL_MBS = 100;
 const { values } = parseArgs({
   options: {
@@ -33,12 +36,16 @@ const { values } = parseArgs({
     mb: { type: "string", default: "300" },
     layers: { type: "string", default: "3" },
     "small-kb": { type: "string", default: "16" },
+    agent: { type: "string", default: DEFAULT_AGENT },
+    "cpu-prof": { type: "string" },
   },
 });
 const RUNS = Number(values.runs);
 const MB = Number(values.mb);
 const LAYERS = Number(values.layers);
 const SMALL = Number(values["small-kb"]) * 1024;
+const AGENT = path.resolve(values.agent);
+const PROFILE = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(values["cpu-prof"])] : [];
 const isRoot = process.getuid?.() === 0;
 
 function need(program: string, pkg: string): void {
@@ -210,7 +217,7 @@ async function main() {
     for (let run = 0; run < RUNS; run++) {
       process.stdout.write(`  run ${run + 1}/${RUNS}\n`);
       const state = path.join(work, `state${run}`);
-      times.berth.push(await timed(process.execPath, [AGENT, "--state-dir", state, "pull", ref]));
+      times.berth.push(await timed(process.execPath, [...PROFILE, AGENT, "--state-dir", state, "pull", ref]));
       await rm(state, { recursive: true, force: true });
       const oci = path.join(work, `oci${run}`);
       const bundle = path.join(work, `bundle${run}`);

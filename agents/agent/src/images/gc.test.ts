@@ -19,9 +19,11 @@ function input(over: Partial<GarbageInput>): GarbageInput {
     records: [record(D(1), [L(1), L(2)]), record(D(2), [L(2), L(3)]), record(D(3), [L(4)])],
     names: { "a:1": D(1) },
     layerDirs: [L(1), L(2), L(3), L(4), L(5)],
+    blobs: [],
     usedImages: new Set(),
     leasedImages: new Set(),
     leasedLayers: new Set(),
+    leasedBlobs: new Set(),
     all: false,
     ...over,
   };

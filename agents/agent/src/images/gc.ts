@@ -28,10 +28,17 @@ export interface PrunedLayer {
   size: number;
 }
 
+export interface PrunedBlob {
+  digest: string;
+  size: number;
+}
+
 export interface PruneReport {
   images: PrunedImage[];
   layers: PrunedLayer[];
-  /** Sum of the removed layers' sizes. */
+  /** Manifests, configs and compressed layers no remaining image names. */
+  blobs: PrunedBlob[];
+  /** Sum of the removed layers' and blobs' sizes. */
   reclaimed: number;
   dryRun: boolean;
 }
@@ -42,9 +49,12 @@ export interface GarbageInput {
   names: Record<string, string>;
   /** Diff IDs of the layer directories in the store. */
   layerDirs: string[];
+  /** Digests of the blobs in the store. */
+  blobs: string[];
   usedImages: ReadonlySet<string>;
   leasedImages: ReadonlySet<string>;
   leasedLayers: ReadonlySet<string>;
+  leasedBlobs: ReadonlySet<string>;
   all: boolean;
 }
 
@@ -52,6 +62,14 @@ export interface GarbagePlan {
   images: PrunedImage[];
   /** Diff IDs of the layer directories to remove. */
   layers: string[];
+  /** Digests of the blobs to remove. */
+  blobs: string[];
+}
+
+/** The blobs an image's record names: its manifest, config and layer blobs. */
+export function contentBlobs(record: ImageRecord): string[] {
+  const c = record.content;
+  return c ? [record.digest, c.config, ...c.layerBlobs] : [];
 }
 
 /**
@@ -75,8 +93,10 @@ export function planGarbage(input: GarbageInput): GarbagePlan {
   }
   const referenced = new Set([...kept.flatMap((r) => r.layers), ...input.leasedLayers]);
   const layers = input.layerDirs.filter((diffId) => !referenced.has(diffId)).sort();
+  const named = new Set([...kept.flatMap(contentBlobs), ...input.leasedBlobs]);
+  const blobs = input.blobs.filter((digest) => !named.has(digest)).sort();
   images.sort((a, b) => a.digest.localeCompare(b.digest));
-  return { images, layers };
+  return { images, layers, blobs };
 }
 
 /** Bytes of the regular files under `dir` (a hard link counted once). */

@@ -1,5 +1,7 @@
 /** The local image store (imported root filesystems for now) and container root filesystems. */
 export { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
+export type { BlobFile, BlobStore, StoreSettings } from "./blobs.ts";
+export { storedLayerBlob } from "./content.ts";
 export type { PruneOptions, PruneReport } from "./gc.ts";
 export { type LoadedImage, loadImages } from "./layout/load.ts";
 export { type SavedImage, saveImages } from "./layout/save.ts";
@@ -29,4 +31,4 @@ export {
   type RemoveOptions,
   type RemoveResult,
 } from "./store.ts";
-export type { ImageConfig, ImageRecord, ResolvedImage } from "./types.ts";
+export type { ImageConfig, ImageContent, ImageRecord, ResolvedImage } from "./types.ts";

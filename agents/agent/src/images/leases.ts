@@ -18,11 +18,14 @@ export interface Lease {
   images: string[];
   /** Layer diff IDs. */
   layers: string[];
+  /** Blob digests (manifests, configs, compressed layers) written before their image's record. */
+  blobs?: string[];
 }
 
 export interface LeaseSet {
   images: Set<string>;
   layers: Set<string>;
+  blobs: Set<string>;
   /** Files of leases whose process is gone. */
   stale: string[];
 }
@@ -49,7 +52,7 @@ export async function dropLease(file: string): Promise<void> {
 
 /** The live leases in `dir`. */
 export async function readLeases(dir: string): Promise<LeaseSet> {
-  const result: LeaseSet = { images: new Set(), layers: new Set(), stale: [] };
+  const result: LeaseSet = { images: new Set(), layers: new Set(), blobs: new Set(), stale: [] };
   const files = await readdir(dir).catch(() => [] as string[]);
   for (const name of files.filter((f) => f.endsWith(".json"))) {
     const file = path.join(dir, name);
@@ -61,6 +64,7 @@ export async function readLeases(dir: string): Promise<LeaseSet> {
     }
     for (const image of lease.images ?? []) result.images.add(image);
     for (const layer of lease.layers ?? []) result.layers.add(layer);
+    for (const blob of lease.blobs ?? []) result.blobs.add(blob);
   }
   return result;
 }

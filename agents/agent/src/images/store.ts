@@ -3,11 +3,12 @@ import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { BerthError } from "@berth/protocol";
 import { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
-import { type PruneOptions, type PruneReport, planGarbage, treeSize } from "./gc.ts";
+import { type BlobFile, type BlobStore, createBlobStore } from "./blobs.ts";
+import { contentBlobs, type PruneOptions, type PruneReport, planGarbage, treeSize } from "./gc.ts";
 import { type IngestedLayer, ingestDirectory, ingestTarball, unpackLayer } from "./layers.ts";
 import { dropLease, readLeases, writeLease } from "./leases.ts";
 import { digestHex, normalizeName, parseImageRef } from "./reference.ts";
-import type { ImageConfig, ImageRecord, ResolvedImage } from "./types.ts";
+import type { ImageConfig, ImageContent, ImageRecord, ResolvedImage } from "./types.ts";
 
 export const DEFAULT_IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -43,6 +44,19 @@ export interface NewImage {
   size: number;
   /** When the image was made (a loaded image keeps its config's); default now. */
   createdAt?: string;
+  /** Its original manifest (digest = `digest`), config and layer blobs in the store's blobs. */
+  content?: ImageContent;
+}
+
+export interface AddImageOptions {
+  /** Blob files to bring into the store with the record (under the store's lock, so prune cannot take them first). */
+  blobs?: BlobFile[];
+}
+
+/** What a lease holds (see leases.ts). */
+export interface Hold {
+  layers?: string[];
+  blobs?: string[];
 }
 
 export interface ImageStore {
@@ -50,10 +64,16 @@ export interface ImageStore {
   readonly root: string;
   /** Scratch space on the store's filesystem (a rename from it into the store is atomic). */
   readonly tempDir: string;
+  /** The content store: blobs/sha256/<hex> (manifests, configs, compressed layers). */
+  readonly blobs: BlobStore;
   /** Where a layer with this diff ID (the sha256 of its uncompressed tar) is, or goes, unpacked. */
   layerPath(diffId: string): string;
   /** Record an image whose layers are in place and point `name` (if any) at it; returns the name's previous digest. */
-  addImage(image: NewImage, name: string | null): Promise<{ record: ImageRecord; previous: string | null }>;
+  addImage(
+    image: NewImage,
+    name: string | null,
+    options?: AddImageOptions,
+  ): Promise<{ record: ImageRecord; previous: string | null }>;
   importDirectory(dir: string, options: ImportOptions): Promise<ImageRecord>;
   importTarball(file: string, options: ImportOptions): Promise<ImageRecord>;
   resolve(ref: string): Promise<ResolvedImage>;
@@ -69,6 +89,8 @@ export interface ImageStore {
   holdImages<T>(refs: string[], fn: (records: ImageRecord[]) => Promise<T>): Promise<T>;
   /** Keeps these layers from the garbage collector while `fn` runs (a pull or a load before its image is recorded). */
   holdLayers<T>(diffIds: string[], fn: () => Promise<T>): Promise<T>;
+  /** Keeps layers and blobs from the garbage collector while `fn` runs. */
+  holdContent<T>(hold: Hold, fn: () => Promise<T>): Promise<T>;
   /** Removes unused images and every layer no image or lease needs (see planGarbage). */
   prune(options: PruneOptions): Promise<PruneReport>;
 }
@@ -122,6 +144,7 @@ export function createImageStore(stateDir: string): ImageStore {
   const layerDir = (digest: string) => path.join(dirs.layers, digestHex(digest));
   const recordFile = (digest: string) => path.join(dirs.records, `${digestHex(digest)}.json`);
 
+  const blobs = createBlobStore(root, dirs.temp);
   const ensureDirs = () => Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
   const readNames = () => readJson<Names>(namesFile, {});
   const readRecord = (digest: string) => readJson<ImageRecord | null>(recordFile(digest), null);
@@ -229,12 +252,15 @@ export function createImageStore(stateDir: string): ImageStore {
     for (const name of untagged) delete names[name];
     await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
     await rm(recordFile(record.digest), { force: true });
-    const leased = (await readLeases(dirs.leases)).layers;
-    const stillUsed = new Set([...(await allRecords()).flatMap((r) => r.layers), ...leased]);
+    const leases = await readLeases(dirs.leases);
+    const others = await allRecords();
+    const stillUsed = new Set([...others.flatMap((r) => r.layers), ...leases.layers]);
     for (const layer of record.layers.filter((l) => !stillUsed.has(l))) {
       const doomed = await detachLayer(layer);
       if (doomed) await rm(doomed, { recursive: true, force: true });
     }
+    const named = new Set([...others.flatMap(contentBlobs), ...leases.blobs]);
+    await blobs.remove(contentBlobs(record).filter((b) => !named.has(b)));
     return untagged;
   }
 
@@ -251,7 +277,7 @@ export function createImageStore(stateDir: string): ImageStore {
   }
 
   async function holdWith<T>(
-    lease: () => Promise<{ images: string[]; layers: string[] }>,
+    lease: () => Promise<{ images: string[]; layers: string[]; blobs?: string[] }>,
     fn: () => Promise<T>,
   ) {
     await ensureDirs();
@@ -266,7 +292,7 @@ export function createImageStore(stateDir: string): ImageStore {
   async function prune(options: PruneOptions): Promise<PruneReport> {
     await ensureDirs();
     const dryRun = options.dryRun ?? false;
-    const { plan, detached } = await withLockFile(lockFile, async () => {
+    const { plan, detached, removedBlobs } = await withLockFile(lockFile, async () => {
       const leases = await readLeases(dirs.leases);
       const usedImages = new Set(await options.usedImages());
       const names = await readNames();
@@ -277,13 +303,15 @@ export function createImageStore(stateDir: string): ImageStore {
         records: await allRecords(),
         names,
         layerDirs,
+        blobs: await blobs.list(),
         usedImages,
         leasedImages: leases.images,
         leasedLayers: leases.layers,
+        leasedBlobs: leases.blobs,
         all: options.all ?? false,
       });
       const detached = new Map<string, string>();
-      if (dryRun) return { plan, detached };
+      if (dryRun) return { plan, detached, removedBlobs: [] };
       for (const image of plan.images) for (const name of image.names) delete names[name];
       await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
       for (const image of plan.images) await rm(recordFile(image.digest), { force: true });
@@ -291,9 +319,22 @@ export function createImageStore(stateDir: string): ImageStore {
         const doomed = await detachLayer(diffId);
         if (doomed) detached.set(diffId, doomed);
       }
+      // Unlinked under the lock: a pull that leases a blob after this cannot lose it.
+      const removedBlobs = await blobs.remove(plan.blobs);
       for (const file of leases.stale) await dropLease(file);
-      return { plan, detached };
+      return { plan, detached, removedBlobs };
     });
+    const prunedBlobs = dryRun
+      ? await Promise.all(
+          plan.blobs.map(async (digest) => ({
+            digest,
+            size: await stat(blobs.path(digest)).then(
+              (s) => s.size,
+              () => 0,
+            ),
+          })),
+        )
+      : [];
     const layers = [];
     for (const diffId of plan.layers) {
       const dir = dryRun ? layerDir(diffId) : detached.get(diffId);
@@ -307,13 +348,26 @@ export function createImageStore(stateDir: string): ImageStore {
         if (f.startsWith("deleted-")) await rm(path.join(dirs.temp, f), { recursive: true, force: true });
       }
     }
-    return { images: plan.images, layers, reclaimed: layers.reduce((n, l) => n + l.size, 0), dryRun };
+    const reclaimed =
+      layers.reduce((n, l) => n + l.size, 0) +
+      [...prunedBlobs, ...removedBlobs].reduce((n, b) => n + b.size, 0);
+    return { images: plan.images, layers, blobs: dryRun ? prunedBlobs : removedBlobs, reclaimed, dryRun };
   }
 
-  async function addImage(image: NewImage, name: string | null) {
+  async function addImage(image: NewImage, name: string | null, options: AddImageOptions = {}) {
     const normalized = name === null ? null : normalizeName(name);
     await ensureDirs();
     return withLockFile(lockFile, async () => {
+      await blobs.putFiles(options.blobs ?? []);
+      const content = image.content;
+      for (const digest of content ? [image.digest, content.config] : []) {
+        if (!(await blobs.has(digest))) {
+          throw new BerthError(
+            "Unavailable",
+            `blob ${digest} was removed while the image was stored; pull again`,
+          );
+        }
+      }
       for (const layer of image.layers) {
         if (!(await exists(layerDir(layer)))) {
           throw new BerthError(
@@ -325,11 +379,9 @@ export function createImageStore(stateDir: string): ImageStore {
       const names = await readNames();
       const previous = normalized === null ? null : (names[normalized] ?? null);
       const existing = await readRecord(image.digest);
-      const record: ImageRecord = existing ?? {
-        ...image,
-        names: [],
-        createdAt: image.createdAt ?? new Date().toISOString(),
-      };
+      const record: ImageRecord = existing
+        ? { ...existing, ...(existing.content || !content ? {} : { content }) }
+        : { ...image, names: [], createdAt: image.createdAt ?? new Date().toISOString() };
       await writeFileAtomic(recordFile(image.digest), JSON.stringify(record));
       if (normalized !== null) await setName(names, normalized, image.digest);
       await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
@@ -341,7 +393,10 @@ export function createImageStore(stateDir: string): ImageStore {
     root,
     tempDir: dirs.temp,
     prune,
+    blobs,
     holdLayers: (diffIds, fn) => holdWith(async () => ({ images: [], layers: diffIds }), fn),
+    holdContent: (hold, fn) =>
+      holdWith(async () => ({ images: [], layers: hold.layers ?? [], blobs: hold.blobs ?? [] }), fn),
     holdImages(refs, fn) {
       let records: ImageRecord[] = [];
       return holdWith(
@@ -349,7 +404,11 @@ export function createImageStore(stateDir: string): ImageStore {
           const names = await readNames();
           records = [];
           for (const ref of refs) records.push(await loadRecord(ref, names));
-          return { images: records.map((r) => r.digest), layers: records.flatMap((r) => r.layers) };
+          return {
+            images: records.map((r) => r.digest),
+            layers: records.flatMap((r) => r.layers),
+            blobs: records.flatMap(contentBlobs),
+          };
         },
         () => fn(records),
       );

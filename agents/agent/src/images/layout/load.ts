@@ -17,6 +17,7 @@ import {
   unpackLayer,
 } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
+import { rememberLayerBlob } from "../layer-blob.ts";
 import { withLayerLock } from "../pull/layer.ts";
 import { hostPlatform, selectManifest, toImageConfig } from "../pull/platform.ts";
 import { toBerthError } from "../pull/pull.ts";
@@ -35,6 +36,9 @@ export interface LoadedImage {
 interface Candidate {
   name: string | null;
   digest: string;
+  /** The manifest's media type and size (its blob is kept in the store). */
+  mediaType: string;
+  size: number;
   manifest: ImageManifest;
   config: OciImageConfig;
 }
@@ -89,6 +93,7 @@ async function candidate(archive: ReadArchive, entry: Descriptor): Promise<Candi
     if (parsed.kind !== "manifest") throw bad(`${chosen.digest}: an index inside an index`);
   }
   const manifest = parsed.manifest;
+  const mediaType = parsed.mediaType;
   const config = parseImageConfig(await smallBlob(archive, manifest.config, "config", MAX_CONFIG_BYTES));
   if (config.rootfs.diff_ids.length !== manifest.layers.length) {
     throw bad(
@@ -101,7 +106,7 @@ async function candidate(archive: ReadArchive, entry: Descriptor): Promise<Candi
     }
     await blobFile(archive, layer, "layer");
   }
-  return { name, digest, manifest, config };
+  return { name, digest, mediaType, size: bytes.length, manifest, config };
 }
 
 /** Every image the archive's index.json names, checked before anything enters the store. */
@@ -170,6 +175,17 @@ async function importLayers(store: ImageStore, archive: ReadArchive, images: Can
   }
 }
 
+/** Remembers each kept layer blob for its layer (a build on it, or a push, then uses it). */
+async function rememberLayers(store: ImageStore, images: Candidate[]): Promise<void> {
+  for (const image of images) {
+    for (const [i, layer] of image.manifest.layers.entries()) {
+      const { digest, size, mediaType } = layer;
+      const diffId = image.config.rootfs.diff_ids[i]!;
+      await rememberLayerBlob(store, diffId, { digest, size, mediaType, diffId });
+    }
+  }
+}
+
 /**
  * Loads an image archive (OCI layout tarball, as `berth-agent save`,
  * `docker save` since Docker 25 and `skopeo copy … oci-archive:` write it)
@@ -187,8 +203,21 @@ export async function loadImages(
     const archive = await readArchive(input, path.join(work, "archive"));
     const images = await candidates(archive);
     const diffIds = [...new Set(images.flatMap((i) => i.config.rootfs.diff_ids))];
-    return await store.holdLayers(diffIds, async () => {
+    const { keepLayerBlobs } = await store.blobs.settings();
+    const blobs = [
+      ...new Set(
+        images.flatMap((i) => [
+          i.digest,
+          i.manifest.config.digest,
+          ...(keepLayerBlobs ? i.manifest.layers.map((l) => l.digest) : []),
+        ]),
+      ),
+    ];
+    return await store.holdContent({ layers: diffIds, blobs }, async () => {
       await importLayers(store, archive, images, path.join(work, "layers"));
+      // The archive's blobs were checked against their names as they were read: kept as they are.
+      await store.blobs.putFiles(blobs.map((digest) => ({ digest, file: archive.blobs.get(digest)! })));
+      if (keepLayerBlobs) await rememberLayers(store, images);
       const loaded: LoadedImage[] = [];
       for (const image of images) {
         const size = image.manifest.layers.reduce((n, l) => n + l.size, 0);
@@ -199,6 +228,12 @@ export async function loadImages(
             config: toImageConfig(image.config),
             size,
             ...created(image.config),
+            content: {
+              mediaType: image.mediaType,
+              size: image.size,
+              config: image.manifest.config.digest,
+              layerBlobs: image.manifest.layers.map((l) => l.digest),
+            },
           },
           image.name,
         );

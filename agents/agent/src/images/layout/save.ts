@@ -1,9 +1,18 @@
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { formatReference, MediaType, parseReference } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
-import { hostPlatform } from "../pull/platform.ts";
+import {
+  bytesBlob,
+  exportConfig,
+  exportManifest,
+  type LayerDescriptor,
+  ociLayerMediaType,
+  type StoredContent,
+  storedContent,
+} from "../content.ts";
 import { parseImageRef } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
 import type { ImageRecord } from "../types.ts";
@@ -17,8 +26,9 @@ const LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
 interface Blob {
   digest: string;
   size: number;
-  /** JSON documents are kept; layers are tarred again from their directory as they are written. */
+  /** JSON documents are kept; a stored blob is copied from its file; other layers are tarred again from their directory. */
   bytes?: Buffer;
+  file?: string;
   layerDir?: string;
   xattrs?: XattrMap;
 }
@@ -36,31 +46,6 @@ export interface SavePlan {
   images: SavedImage[];
 }
 
-function jsonBlob(value: unknown): Blob {
-  const bytes = Buffer.from(JSON.stringify(value));
-  return { digest: `sha256:${createHash("sha256").update(bytes).digest("hex")}`, size: bytes.length, bytes };
-}
-
-/** The OCI image config of a stored image (Berth keeps the parts containers need). */
-function ociConfig(record: ImageRecord, diffIds: string[]) {
-  const { architecture, variant } = hostPlatform();
-  const c = record.config;
-  return {
-    created: record.createdAt,
-    architecture,
-    ...(variant ? { variant } : {}),
-    os: "linux",
-    config: {
-      Env: c.env,
-      ...(c.entrypoint ? { Entrypoint: c.entrypoint } : {}),
-      ...(c.cmd ? { Cmd: c.cmd } : {}),
-      ...(c.workdir ? { WorkingDir: c.workdir } : {}),
-      ...(c.user ? { User: c.user } : {}),
-    },
-    rootfs: { type: "layers", diff_ids: diffIds },
-  };
-}
-
 function annotations(name: string | null): Record<string, string> | undefined {
   if (name === null) return undefined;
   const result: Record<string, string> = { [REF_NAME]: name };
@@ -72,10 +57,23 @@ function annotations(name: string | null): Record<string, string> | undefined {
   return result;
 }
 
+/** A stored image's blobs as they are (same manifest digest as pulled, loaded or built). */
+function originalBlobs(content: StoredContent) {
+  const config = bytesBlob(content.config!);
+  const manifest = bytesBlob(content.manifest!.bytes);
+  const layers: Blob[] = content.layers.map(({ blob }) => ({
+    digest: blob!.descriptor.digest,
+    size: blob!.descriptor.size,
+    file: blob!.file,
+  }));
+  return { config, manifest, mediaType: content.manifest!.mediaType, layers };
+}
+
 /**
- * What `save` writes for `refs`: every layer tarred from its directory once
- * (to learn its digest and size: the tar entry of a blob is named by its
- * digest and must give its size first), a config and a manifest per image,
+ * What `save` writes for `refs`: an image whose original blobs are all in the store as they are
+ * (manifest, config, compressed layers); else the layers it lacks tarred from their directories
+ * (once, to learn digest and size: the tar entry of a blob is named by its digest and must give its
+ * size first) with a config (the original one when kept, new diff IDs) and manifest made again;
  * and index.json naming each image as it was asked for (by digest: no name).
  */
 export async function planSave(store: ImageStore, refs: string[], records: ImageRecord[]): Promise<SavePlan> {
@@ -86,34 +84,15 @@ export async function planSave(store: ImageStore, refs: string[], records: Image
   for (const [i, record] of records.entries()) {
     const byName = parseImageRef(refs[i]!).find((c) => c.kind === "name" && record.names.includes(c.name));
     const name = byName?.kind === "name" ? byName.name : null;
-    const layers: Blob[] = [];
-    for (const diffId of record.layers) {
-      let blob = layerBlobs.get(diffId);
-      if (!blob) {
-        const layerDir = store.layerPath(diffId);
-        const xattrs = await readXattrs(layerDir);
-        blob = { ...(await measureLayer(layerDir, xattrs)), layerDir, xattrs };
-        layerBlobs.set(diffId, blob);
-      }
-      layers.push(blob);
-    }
-    const config = jsonBlob(
-      ociConfig(
-        record,
-        layers.map((l) => l.digest),
-      ),
-    );
-    const manifest = jsonBlob({
-      schemaVersion: 2,
-      mediaType: MediaType.OciManifest,
-      config: { mediaType: MediaType.OciConfig, digest: config.digest, size: config.size },
-      layers: layers.map((l) => ({ mediaType: LAYER_TAR, digest: l.digest, size: l.size })),
-    });
+    const content = await storedContent(store, record);
+    const { config, manifest, mediaType, layers } = content.complete
+      ? originalBlobs(content)
+      : await remadeBlobs(store, content, layerBlobs);
     for (const blob of [...layers, config, manifest])
       if (!blobs.has(blob.digest)) blobs.set(blob.digest, blob);
     const note = annotations(name);
     entries.push({
-      mediaType: MediaType.OciManifest,
+      mediaType,
       digest: manifest.digest,
       size: manifest.size,
       ...(note ? { annotations: note } : {}),
@@ -124,6 +103,47 @@ export async function planSave(store: ImageStore, refs: string[], records: Image
     JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries }),
   );
   return { blobs: [...blobs.values()], index, images };
+}
+
+/** Layers without their original blob tarred again (uncompressed, shared across images); a new config and manifest. */
+async function remadeBlobs(store: ImageStore, content: StoredContent, made: Map<string, Blob>) {
+  const layers: Blob[] = [];
+  const descriptors: LayerDescriptor[] = [];
+  const diffIds: string[] = [];
+  for (const { diffId, blob: stored } of content.layers) {
+    if (stored) {
+      const { digest, size, mediaType } = stored.descriptor;
+      layers.push({ digest, size, file: stored.file });
+      descriptors.push({ digest, size, mediaType: ociLayerMediaType(mediaType) });
+      diffIds.push(diffId);
+      continue;
+    }
+    let blob = made.get(diffId);
+    if (!blob) {
+      const layerDir = store.layerPath(diffId);
+      const xattrs = await readXattrs(layerDir);
+      blob = { ...(await measureLayer(layerDir, xattrs)), layerDir, xattrs };
+      made.set(diffId, blob);
+    }
+    layers.push(blob);
+    descriptors.push({ digest: blob.digest, size: blob.size, mediaType: LAYER_TAR });
+    diffIds.push(blob.digest);
+  }
+  const config = exportConfig(content, diffIds, content.record.createdAt);
+  const manifest = exportManifest(config, descriptors);
+  return { config, manifest, mediaType: MediaType.OciManifest as string, layers };
+}
+
+/** A stored blob's bytes, checked to be the size its descriptor says (the tar entry announced it). */
+async function* storedBlob(blob: Blob): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const chunk of createReadStream(blob.file!, { highWaterMark: 1 << 20 })) {
+    size += (chunk as Buffer).length;
+    if (size > blob.size) break;
+    yield chunk as Buffer;
+  }
+  if (size !== blob.size) throw new BerthError("Internal", `blob ${blob.digest} changed while it was saved`);
+  yield paddingBlock(size);
 }
 
 const fileHeader = (path: string, size: number) =>
@@ -181,7 +201,10 @@ async function* entries(plan: SavePlan): AsyncGenerator<Buffer> {
   for (const blob of plan.blobs) {
     const path = `blobs/sha256/${blob.digest.slice("sha256:".length)}`;
     if (blob.bytes) yield* smallFile(path, blob.bytes);
-    else {
+    else if (blob.file) {
+      yield fileHeader(path, blob.size);
+      yield* storedBlob(blob);
+    } else {
       yield fileHeader(path, blob.size);
       yield* layerBlob(blob);
     }

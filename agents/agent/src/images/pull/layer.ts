@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -29,6 +30,8 @@ export interface LayerJob {
   /** The uncompressed tar's digest from the image config; the layer's key in the store. */
   diffId: string;
   onProgress: ProgressListener;
+  /** Keep the compressed blob in the store's blobs (see StoreSettings.keepLayerBlobs). */
+  keepBlob?: boolean;
 }
 
 const exists = (p: string) =>
@@ -44,6 +47,36 @@ interface StreamState {
   error?: Error;
 }
 
+/** Writes what passes through to `file` (the blob as it came), waiting when the disk falls behind. */
+class BlobCopy {
+  readonly #out: WriteStream;
+  #failed: Error | null = null;
+  constructor(readonly file: string) {
+    this.#out = createWriteStream(file, { flags: "wx", mode: 0o644, highWaterMark: 4 << 20 });
+    this.#out.on("error", (err) => {
+      this.#failed = err;
+    });
+  }
+  async write(chunk: Buffer): Promise<void> {
+    if (this.#failed) throw this.#failed;
+    if (!this.#out.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        this.#out.once("drain", resolve);
+        this.#out.once("error", () => resolve());
+      });
+    }
+  }
+  async close(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#out.end((err?: Error | null) => (err ? reject(err) : resolve()));
+    });
+    if (this.#failed) throw this.#failed;
+  }
+  destroy(): void {
+    this.#out.destroy();
+  }
+}
+
 /**
  * Passes the blob's bytes through, hashing and counting them; after the last
  * chunk, checks the digest and size against the descriptor. It never throws
@@ -56,6 +89,7 @@ async function* verified(
   job: LayerJob,
   id: string,
   state: StreamState,
+  copy: BlobCopy | null,
 ): AsyncGenerator<Uint8Array> {
   const { algorithm } = parseDigest(job.layer.digest);
   const hash = createHash(algorithm);
@@ -77,11 +111,12 @@ async function* verified(
         reported = current;
         job.onProgress({ type: "progress", id, current, total });
       }
+      if (copy) await copy.write(chunk);
       yield chunk;
     }
   } catch (err) {
     state.error = new OciError(
-      "Unavailable",
+      (err as NodeJS.ErrnoException).syscall ? "Internal" : "Unavailable",
       `download of layer ${job.layer.digest} failed: ${(err as Error).message}`,
       {
         cause: err,
@@ -107,10 +142,11 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
     `pull-${digestHex(job.diffId).slice(0, 12)}-${randomBytes(6).toString("hex")}`,
   );
   const { stream } = await job.client.getBlob(job.repo, job.layer.digest);
+  const copy = job.keepBlob ? new BlobCopy(`${staging}.blob`) : null;
   try {
     job.onProgress({ type: "layer", id, status: "Downloading" });
     const state: StreamState = { checked: false };
-    const result = await unpackLayer(verified(stream, job, id, state), staging, {
+    const result = await unpackLayer(verified(stream, job, id, state, copy), staging, {
       whiteouts: "overlay",
     }).catch((err: unknown) => {
       throw state.error ?? err;
@@ -128,6 +164,10 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
         `layer ${job.layer.digest} unpacks to ${result.diffId}, but the image config says ${job.diffId}`,
       );
     }
+    if (copy) {
+      await copy.close();
+      await job.store.blobs.putFiles([{ digest: job.layer.digest, file: copy.file }]);
+    }
     await mkdir(path.dirname(target), { recursive: true });
     await rename(staging, target);
     // A later push to this registry can then mount the blob instead of uploading the layer again.
@@ -135,7 +175,33 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
     await rememberLayerBlob(job.store, job.diffId, { digest, size, mediaType, diffId: job.diffId }, job.repo);
   } finally {
     stream.destroy();
+    copy?.destroy();
     await rm(staging, { recursive: true, force: true });
+    if (copy) await rm(copy.file, { force: true });
+  }
+}
+
+/** Downloads only the blob of a layer that is already unpacked (kept so a push or save sends it as it was). */
+async function downloadBlob(job: LayerJob, id: string): Promise<void> {
+  const copy = new BlobCopy(
+    path.join(
+      job.store.tempDir,
+      `blob-${digestHex(job.layer.digest).slice(0, 12)}-${randomBytes(6).toString("hex")}`,
+    ),
+  );
+  const { stream } = await job.client.getBlob(job.repo, job.layer.digest);
+  try {
+    const state: StreamState = { checked: false };
+    for await (const _ of verified(stream, job, id, state, copy)) {
+      // hashed, counted and copied
+    }
+    if (state.error) throw state.error;
+    await copy.close();
+    await job.store.blobs.putFiles([{ digest: job.layer.digest, file: copy.file }]);
+  } finally {
+    stream.destroy();
+    copy.destroy();
+    await rm(copy.file, { force: true });
   }
 }
 
@@ -153,12 +219,21 @@ export async function ensureLayer(job: LayerJob): Promise<boolean> {
     );
   }
   const target = job.store.layerPath(job.diffId);
-  if (await exists(target)) {
+  const present = async () =>
+    (await exists(target)) && (!job.keepBlob || (await job.store.blobs.has(job.layer.digest)));
+  if (await present()) {
     job.onProgress({ type: "layer", id, status: "Already exists" });
     return false;
   }
   return withLayerLock(job.store, job.diffId, async () => {
+    if (await present()) {
+      job.onProgress({ type: "layer", id, status: "Already exists" });
+      return false;
+    }
     if (await exists(target)) {
+      // Unpacked for another image (or imported) without this blob: fetch the blob alone.
+      await mkdir(job.store.tempDir, { recursive: true });
+      await downloadBlob(job, id);
       job.onProgress({ type: "layer", id, status: "Already exists" });
       return false;
     }

@@ -50,24 +50,26 @@ async function resolveManifest(
   client: RegistryClient,
   ref: ImageReference,
   platform: PlatformSpec,
-): Promise<{ top: FetchedManifest; digest: string; manifest: ImageManifest }> {
+): Promise<{ top: FetchedManifest; chosen: FetchedManifest; manifest: ImageManifest }> {
   const top = await client.getManifest(ref, ACCEPT);
   const parsed = parseManifest(top.bytes, top.mediaType);
-  if (parsed.kind === "manifest") return { top, digest: top.digest, manifest: parsed.manifest };
+  if (parsed.kind === "manifest") {
+    return { top, chosen: { ...top, mediaType: parsed.mediaType }, manifest: parsed.manifest };
+  }
   const chosen = selectManifest(parsed.index.manifests, platform, familiarString(ref));
   const child = await client.getManifest({ ...ref, digest: chosen.digest }, ACCEPT);
   const inner = parseManifest(child.bytes, child.mediaType);
   if (inner.kind !== "manifest") {
     throw new OciError("InvalidArgument", `${chosen.digest}: an index inside an index is not supported`);
   }
-  return { top, digest: child.digest, manifest: inner.manifest };
+  return { top, chosen: { ...child, mediaType: inner.mediaType }, manifest: inner.manifest };
 }
 
 async function fetchConfig(
   client: RegistryClient,
   ref: ImageReference,
   config: Descriptor,
-): Promise<OciImageConfig> {
+): Promise<{ config: OciImageConfig; bytes: Buffer }> {
   if (config.size > MAX_CONFIG_BYTES) {
     throw new OciError(
       "InvalidArgument",
@@ -87,7 +89,8 @@ async function fetchConfig(
   } finally {
     stream.destroy();
   }
-  return parseImageConfig(Buffer.concat(chunks));
+  const bytes = Buffer.concat(chunks);
+  return { config: parseImageConfig(bytes), bytes };
 }
 
 /** Runs `work` over `items`, at most `limit` at a time, failing with the first error. */
@@ -132,13 +135,14 @@ async function pull(store: ImageStore, refText: string, options: PullOptions): P
   const ref = parseReference(refText);
   const onProgress = options.onProgress ?? (() => {});
   const shown = familiarString(ref);
-  const { top, digest, manifest } = await resolveManifest(
+  const { top, chosen, manifest } = await resolveManifest(
     options.client,
     ref,
     options.platform ?? hostPlatform(),
   );
   onProgress({ type: "resolved", ref: shown, digest: top.digest, layers: manifest.layers.length });
-  const config = await fetchConfig(options.client, ref, manifest.config);
+  const digest = chosen.digest;
+  const { config, bytes: configBytes } = await fetchConfig(options.client, ref, manifest.config);
   const diffIds = checkLayers(manifest, config, shown);
   for (const layer of manifest.layers)
     onProgress({ type: "layer", id: shortLayerId(layer.digest), status: "Pulling fs layer" });
@@ -148,18 +152,37 @@ async function pull(store: ImageStore, refText: string, options: PullOptions): P
       ? null
       : familiarString({ registry: ref.registry, repository: ref.repository, tag: ref.tag });
   const size = manifest.layers.reduce((sum, l) => sum + l.size, 0);
-  // The lease keeps the garbage collector off layers unpacked before the image is recorded.
-  const { record, previous } = await store.holdLayers(diffIds, async () => {
+  const { keepLayerBlobs } = await store.blobs.settings();
+  const layerBlobs = manifest.layers.map((l) => l.digest);
+  // The lease keeps the garbage collector off layers and blobs stored before the image is recorded.
+  const hold = { layers: diffIds, blobs: [digest, manifest.config.digest, ...layerBlobs] };
+  const { record, previous } = await store.holdContent(hold, async () => {
+    await putDocument(store, chosen.bytes, digest);
+    await putDocument(store, configBytes, manifest.config.digest);
     await eachLimited(
       manifest.layers.map((layer, i) => ({ layer, diffId: diffIds[i]! })),
       CONCURRENT_LAYERS,
       async ({ layer, diffId }) => {
         const repo = { registry: ref.registry, repository: ref.repository };
-        if (await ensureLayer({ store, client: options.client, repo, layer, diffId, onProgress }))
-          downloaded += 1;
+        const job = {
+          store,
+          client: options.client,
+          repo,
+          layer,
+          diffId,
+          onProgress,
+          keepBlob: keepLayerBlobs,
+        };
+        if (await ensureLayer(job)) downloaded += 1;
       },
     );
-    return store.addImage({ digest, layers: diffIds, config: toImageConfig(config), size }, name);
+    const content = {
+      mediaType: chosen.mediaType,
+      size: chosen.bytes.length,
+      config: manifest.config.digest,
+      layerBlobs,
+    };
+    return store.addImage({ digest, layers: diffIds, config: toImageConfig(config), size, content }, name);
   });
   const upToDate = previous === digest && downloaded === 0;
   onProgress({
@@ -169,6 +192,12 @@ async function pull(store: ImageStore, refText: string, options: PullOptions): P
     status: upToDate ? "up-to-date" : "downloaded",
   });
   return { record, name, digest: top.digest, upToDate, downloaded };
+}
+
+/** Keeps a manifest or config, as fetched (its digest was checked), in the store's blobs. */
+async function putDocument(store: ImageStore, bytes: Buffer, digest: string): Promise<void> {
+  const stored = await store.blobs.putBytes(bytes);
+  if (stored !== digest) throw new OciError("Internal", `blob ${digest} was stored as ${stored}`);
 }
 
 /** BerthError for an OciError (the agent's edge), keeping the code and cause. */

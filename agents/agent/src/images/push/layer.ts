@@ -1,11 +1,17 @@
 import { createReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
-import { LAYER_MEDIA_TYPES, MediaType, type RegistryClient, type RepositoryRef } from "@berth/oci";
+import {
+  type Descriptor,
+  LAYER_MEDIA_TYPES,
+  MediaType,
+  type RegistryClient,
+  type RepositoryRef,
+} from "@berth/oci";
+import { type LayerDescriptor, ociLayerMediaType } from "../content.ts";
 import { gzipLayerBlob, knownLayerBlobs, type LayerBlob, rememberLayerBlob } from "../layer-blob.ts";
 import { shortLayerId } from "../pull/events.ts";
 import type { ImageStore } from "../store.ts";
-import type { PushProgressListener } from "./events.ts";
-import type { LayerDescriptor } from "./manifest.ts";
+import type { PushLayerStatus, PushProgressListener } from "./events.ts";
 
 export interface PushLayerJob {
   store: ImageStore;
@@ -37,6 +43,38 @@ function ociMediaType(mediaType: string): string | null {
 
 function pushed(blob: LayerBlob, mediaType: string, uploaded: boolean): PushedLayer {
   return { descriptor: { mediaType, digest: blob.digest, size: blob.size }, diffId: blob.diffId, uploaded };
+}
+
+/**
+ * Sends a layer's original blob from the store (as pulled, loaded or built), unless the repository
+ * has it already or can mount it from another repository of the registry known to hold it.
+ */
+export async function pushStoredLayer(
+  job: PushLayerJob,
+  stored: { descriptor: Descriptor; file: string },
+): Promise<PushedLayer> {
+  const { store, client, repo, diffId, onProgress } = job;
+  const id = shortLayerId(diffId);
+  const { digest, size, mediaType } = stored.descriptor;
+  const blob: LayerBlob = { digest, size, mediaType, diffId, sources: [] };
+  const source = { registry: repo.registry, repository: repo.repository };
+  const done = async (status: PushLayerStatus, uploaded: boolean) => {
+    await rememberLayerBlob(store, diffId, blob, source);
+    onProgress({ type: "layer", id, status });
+    return pushed(blob, ociLayerMediaType(mediaType), uploaded);
+  };
+  if ((await client.blobExists(repo, digest)) !== null) return done("Layer already exists", false);
+  const known = (await knownLayerBlobs(store, diffId)).find((b) => b.digest === digest);
+  const from = known?.sources.find((s) => s.registry === repo.registry && s.repository !== repo.repository);
+  if (from && (await client.mountBlob(repo, digest, from.repository)))
+    return done(`Mounted from ${from.repository}`, false);
+  onProgress({ type: "layer", id, status: "Pushing" });
+  await client.uploadBlob(
+    repo,
+    { digest, size, open: () => createReadStream(stored.file) },
+    { onProgress: (current, total) => onProgress({ type: "progress", id, current, total }) },
+  );
+  return done("Pushed", true);
 }
 
 /**

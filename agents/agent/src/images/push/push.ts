@@ -1,12 +1,13 @@
 import { familiarString, MediaType, OciError, parseReference, type RegistryClient } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
+import { bytesBlob, exportConfig, exportManifest, type StoredContent, storedContent } from "../content.ts";
 import { shortLayerId } from "../pull/events.ts";
 import { toBerthError } from "../pull/pull.ts";
 import { DEFAULT_TAG } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
+import type { ImageRecord } from "../types.ts";
 import type { PushProgressListener } from "./events.ts";
-import { pushLayer } from "./layer.ts";
-import { imageConfigBlob, imageManifestBlob } from "./manifest.ts";
+import { type PushedLayer, pushLayer, pushStoredLayer } from "./layer.ts";
 
 /** Layers pushed at once (Docker's default is 5; uploads here also compress). */
 const CONCURRENT_LAYERS = 3;
@@ -55,8 +56,9 @@ function targetReference(image: string, target: string | undefined) {
 
 /**
  * Pushes a stored image to a registry: each layer the repository lacks (mounted from another
- * repository of the registry when one is known to hold it, else uploaded as gzip), then the image
- * config, then the manifest under the tag.
+ * repository of the registry when one is known to hold it, else uploaded: its original blob, or one
+ * made from its directory), then the image config, then the manifest under the tag. An image whose
+ * original blobs are all in the store is sent byte for byte: same manifest and config digests.
  */
 export async function pushImage(
   store: ImageStore,
@@ -78,9 +80,19 @@ async function push(
   options: PushOptions,
 ): Promise<PushResult> {
   const ref = targetReference(image, target);
-  const record = await store.inspect(image);
+  // Held, so prune cannot take its blobs while they are sent.
+  return store.holdImages([image], async ([record]) => pushRecord(store, record!, ref, options));
+}
+
+async function pushRecord(
+  store: ImageStore,
+  record: ImageRecord,
+  ref: ReturnType<typeof targetReference>,
+  options: PushOptions,
+): Promise<PushResult> {
   const onProgress = options.onProgress ?? (() => {});
   const repo = { registry: ref.registry, repository: ref.repository };
+  const content = await storedContent(store, record);
   onProgress({
     type: "start",
     repository: `${ref.registry}/${ref.repository}`,
@@ -88,19 +100,13 @@ async function push(
   });
   for (const diffId of record.layers)
     onProgress({ type: "layer", id: shortLayerId(diffId), status: "Preparing" });
-  const layers = await mapLimited(record.layers, CONCURRENT_LAYERS, (diffId) =>
-    pushLayer({ store, client: options.client, repo, diffId, onProgress }),
-  );
-  const config = imageConfigBlob(
-    record,
-    layers.map((l) => l.diffId),
-  );
+  const layers = await mapLimited(content.layers, CONCURRENT_LAYERS, ({ diffId, blob }) => {
+    const job = { store, client: options.client, repo, diffId, onProgress };
+    return blob ? pushStoredLayer(job, blob) : pushLayer(job);
+  });
+  const { config, manifest, mediaType } = documents(content, layers);
   await options.client.pushBlob(repo, { digest: config.digest, size: config.size, open: () => config.bytes });
-  const manifest = imageManifestBlob(
-    config,
-    layers.map((l) => l.descriptor),
-  );
-  const digest = await options.client.putManifest(ref, MediaType.OciManifest, manifest.bytes);
+  const digest = await options.client.putManifest(ref, mediaType, manifest.bytes);
   if (digest !== manifest.digest) {
     throw new OciError("Internal", `the registry stored manifest ${digest}, not ${manifest.digest}`);
   }
@@ -111,4 +117,24 @@ async function push(
     size: manifest.size,
     uploaded: layers.filter((l) => l.uploaded).length,
   };
+}
+
+/** The original config and manifest when every layer went as its original blob; else new ones over the layers sent. */
+function documents(content: StoredContent, layers: PushedLayer[]) {
+  if (content.complete && content.manifest && content.config) {
+    return {
+      config: bytesBlob(content.config),
+      manifest: bytesBlob(content.manifest.bytes),
+      mediaType: content.manifest.mediaType,
+    };
+  }
+  const config = exportConfig(
+    content,
+    layers.map((l) => l.diffId),
+  );
+  const manifest = exportManifest(
+    config,
+    layers.map((l) => l.descriptor),
+  );
+  return { config, manifest, mediaType: MediaType.OciManifest };
 }
