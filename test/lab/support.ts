@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createJoinToken, getHost, SYSTEM_ACTOR } from "@berth/control";
 import { createDb, type Database } from "@berth/db";
 import { describe, inject } from "vitest";
-import type { RunningControlPlane } from "../../apps/web/src/server/control-plane.ts";
+import type { ControlPlaneOptions, RunningControlPlane } from "../../apps/web/src/server/control-plane.ts";
 import { startTestControlPlane } from "../../apps/web/src/server/testing.ts";
 import { Lab } from "../../infra/lab/src/index.ts";
 import { AGENT_BIN, ensureBuilt } from "../support/processes.ts";
@@ -51,6 +51,8 @@ export async function startLabWithControlPlane(o: {
   hosts: number;
   hostTtlMs?: number;
   heartbeatIntervalMs?: number;
+  /** Anything else for the control plane (orchestratorIntervalMs, registryDir, …). */
+  controlPlane?: Partial<ControlPlaneOptions>;
 }): Promise<LabWithControlPlane> {
   ensureBuilt(AGENT_BIN, "@berth/agent");
   // A run that crashed may have left its lab behind: replace it.
@@ -64,6 +66,7 @@ export async function startLabWithControlPlane(o: {
       hostTtlMs: o.hostTtlMs ?? 3000,
       heartbeatIntervalMs: o.heartbeatIntervalMs ?? 500,
       startupGraceMs: 0,
+      ...o.controlPlane,
     });
     const { token } = await createJoinToken(database.db, SYSTEM_ACTOR, {
       maxUses: o.hosts,

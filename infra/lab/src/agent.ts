@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, copyFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { must, run } from "./exec.ts";
-import { AGENT_BIN, type HostLayout } from "./layout.ts";
+import { AGENT_BIN, type HostLayout, type LabLayout } from "./layout.ts";
 import { type ProcessRef, processStartTime } from "./procs.ts";
 
 /**
@@ -40,14 +40,28 @@ export async function prepareStateDir(host: HostLayout): Promise<void> {
   await mkdir(path.dirname(host.logFile), { recursive: true });
 }
 
+/** Copy the checkout's agent bundle into the lab (waiting a little should a build be rewriting it). */
+export async function copyAgent(lab: LabLayout): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(AGENT_BIN)) {
+    if (Date.now() > deadline) {
+      throw new Error(`${AGENT_BIN} is missing: build it with npx turbo run build --filter=@berth/agent`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await mkdir(path.dirname(lab.agentBin), { recursive: true });
+  await copyFile(AGENT_BIN, `${lab.agentBin}.tmp`);
+  await rename(`${lab.agentBin}.tmp`, lab.agentBin);
+}
+
 /** argv prefix that runs a program in the host's network namespace. */
 export function inHostNetns(host: HostLayout, argv: readonly string[]): string[] {
   return ["nsenter", `--net=${host.netnsPath}`, "--", ...argv];
 }
 
 /** argv that runs the built agent on the host's state directory, in its namespace. */
-export function agentCommand(host: HostLayout, args: readonly string[]): string[] {
-  return inHostNetns(host, [process.execPath, AGENT_BIN, "--state-dir", host.stateDir, ...args]);
+export function agentCommand(host: HostLayout, args: readonly string[], bin = host.agentBin): string[] {
+  return inHostNetns(host, [process.execPath, bin, "--state-dir", host.stateDir, ...args]);
 }
 
 export interface AgentStart {
@@ -63,9 +77,7 @@ export interface AgentStart {
  * log file.
  */
 export async function startAgent(host: HostLayout, o: AgentStart): Promise<ProcessRef> {
-  if (!existsSync(AGENT_BIN)) {
-    throw new Error(`${AGENT_BIN} is missing: build it with npx turbo run build --filter=@berth/agent`);
-  }
+  if (!existsSync(host.agentBin)) throw new Error(`${host.agentBin} is missing: was the lab made?`);
   await appendFile(host.logFile, `--- lab: agent of ${host.netns} starting ${new Date().toISOString()}\n`);
   const args = ["--server", o.server, "--log-level", o.logLevel ?? "debug"];
   if (o.joinToken) args.push("--join-token", o.joinToken);
@@ -79,7 +91,7 @@ export async function startAgent(host: HostLayout, o: AgentStart): Promise<Proce
     'hostname "$0" && exec "$@"',
     host.netns,
     process.execPath,
-    AGENT_BIN,
+    host.agentBin,
     "--state-dir",
     host.stateDir,
     ...args,
@@ -112,11 +124,13 @@ export async function readHostId(host: HostLayout): Promise<string | null> {
  * Run while the namespace still exists.
  */
 export async function removeContainers(host: HostLayout): Promise<void> {
-  if (!existsSync(AGENT_BIN) || !existsSync(host.stateDir)) return;
+  // The lab's copy of the agent, or the checkout's when a crash came before the copy.
+  const bin = existsSync(host.agentBin) ? host.agentBin : AGENT_BIN;
+  if (!existsSync(bin) || !existsSync(host.stateDir)) return;
   // Never in the machine's own namespace: a namespace lost in a crash is replaced by an empty one, where
   // the CNI plugins' DEL finds nothing of the machine's to touch (the sweep deletes it afterwards).
   if (!existsSync(host.netnsPath)) await must(["ip", "netns", "add", host.netns]);
-  const wrap = (args: string[]) => agentCommand(host, args);
+  const wrap = (args: string[]) => agentCommand(host, args, bin);
   const ids = (JSON.parse(await must(wrap(["ps", "-a", "--output", "json"]))) as Array<{ id: string }>).map(
     (c) => c.id,
   );

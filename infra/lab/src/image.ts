@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -11,10 +12,22 @@ export const BUSYBOX = "/usr/bin/busybox";
  * /etc/group with root and nobody. Made once per lab in `dir`, then
  * imported by each host that needs it.
  */
-export async function busyboxRootfs(dir: string): Promise<string> {
+export function busyboxRootfs(dir: string): Promise<string> {
+  let made = making.get(dir);
+  if (!made) {
+    made = makeBusyboxRootfs(dir).finally(() => making.delete(dir));
+    making.set(dir, made);
+  }
+  return made;
+}
+
+/** Builds in progress in this process, so hosts importing at the same time share one. */
+const making = new Map<string, Promise<string>>();
+
+async function makeBusyboxRootfs(dir: string): Promise<string> {
   if (existsSync(path.join(dir, "bin", "busybox"))) return dir;
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: apt-get install busybox-static`);
-  const tmp = `${dir}.${process.pid}.tmp`;
+  const tmp = `${dir}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   await rm(tmp, { recursive: true, force: true });
   for (const sub of ["bin", "sbin", "usr/bin", "usr/sbin", "etc", "root", "proc", "sys", "dev", "tmp"]) {
     await mkdir(path.join(tmp, sub), { recursive: true, mode: 0o755 });

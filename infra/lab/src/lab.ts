@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { type AgentStart, prepareStateDir, startAgent } from "./agent.ts";
+import { type AgentStart, copyAgent, prepareStateDir, startAgent } from "./agent.ts";
 import { LabHost } from "./host.ts";
 import { hostLayout, type LabLayout, type LabNaming, labLayout, MAX_HOSTS } from "./layout.ts";
 import { createBridge, createHostNetwork, ensureForwardRule, linkExists, setHostLink } from "./network.ts";
@@ -74,6 +74,7 @@ export class Lab {
     await writeRecord(layout, record);
     const lab = new Lab(layout, record, note);
     try {
+      await copyAgent(layout);
       await createBridge(layout);
       record.forwardRule = await ensureForwardRule(layout);
       await writeRecord(layout, record);

@@ -22,6 +22,12 @@ export interface LabLayout {
   runDir: string;
   /** The lab's record: what it created, so `down` can undo it after a crash. */
   recordFile: string;
+  /**
+   * The lab's copy of the agent (the bundle is one self-contained file), taken
+   * when the lab is made: every host runs the same agent, whatever rebuilds
+   * the checkout's meanwhile.
+   */
+  agentBin: string;
   bridge: string;
   /** The bridge's address: where lab hosts reach this machine (and a control plane listening on it). */
   gateway: string;
@@ -38,6 +44,8 @@ export interface HostLayout {
   address: string;
   /** The lab's directory (shared by its hosts, e.g. for the busybox root filesystem). */
   labDir: string;
+  /** The lab's copy of the agent bundle. */
+  agentBin: string;
   stateDir: string;
   logFile: string;
   runcRoot: string;
@@ -74,6 +82,7 @@ export function labLayout(o: LabNaming = {}): LabLayout {
     dir: labDir,
     runDir: path.join("/run", name),
     recordFile: path.join(labDir, "lab.json"),
+    agentBin: path.join(labDir, "bin", "berth-agent.js"),
     bridge: `${name}0`,
     gateway: `10.${octet}.0.1`,
     prefixLength: 24,
@@ -93,6 +102,7 @@ export function hostLayout(lab: LabLayout, index: number): HostLayout {
     veth: `${lab.name}v${index}`,
     address: lab.gateway.replace(/\.1$/, `.${10 + index}`),
     labDir: lab.dir,
+    agentBin: lab.agentBin,
     stateDir: path.join(hostDir, "state"),
     logFile: path.join(lab.dir, "logs", `agent-${index}.log`),
     runcRoot: path.join(lab.runDir, `h${index}`, "runc"),

@@ -3,7 +3,7 @@ import { rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { removeContainers } from "./agent.ts";
 import { attempt, run } from "./exec.ts";
-import { AGENT_BIN, type HostLayout, hostLayout, type LabLayout } from "./layout.ts";
+import { type HostLayout, hostLayout, type LabLayout } from "./layout.ts";
 import { forwardRulePresent, removeForwardRule } from "./network.ts";
 import { alive, cmdline, killAndWait, processesMentioning, signal } from "./procs.ts";
 import { readRecord } from "./record.ts";
@@ -49,7 +49,7 @@ function knownHosts(lab: LabLayout, recorded: number[]): HostLayout[] {
 function agentDaemons(host: HostLayout): number[] {
   return processesMentioning(host.stateDir).filter((pid) => {
     const argv = cmdline(pid);
-    return argv.includes(AGENT_BIN) && argv.includes("--server");
+    return argv.some((arg) => arg.endsWith("berth-agent.js")) && argv.includes("--server");
   });
 }
 
