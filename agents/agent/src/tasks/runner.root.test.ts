@@ -16,7 +16,7 @@ import { createTaskSetStore } from "./persist.ts";
 import { createTaskRunner, type TaskRunner } from "./runner.ts";
 import { desiredTask } from "./testing.ts";
 
-const log = pino({ level: "silent" });
+const log = pino({ level: process.env.TASKS_DEBUG ? "debug" : "silent" });
 let engine: TestEngine;
 let supervisor: { stop(): Promise<void> };
 let runner: TaskRunner;
@@ -65,7 +65,7 @@ describeRoot("task runner (real containers)", () => {
       healthcheck: {
         test: ["CMD-SHELL", "wget -qO- http://127.0.0.1:8080/index.html"],
         intervalMs: 200,
-        timeoutMs: 2000,
+        timeoutMs: 5000, // this machine is shared: a slow probe is not the point here
         retries: 3,
         startPeriodMs: 0,
       },
@@ -117,5 +117,8 @@ describeRoot("task runner (real containers)", () => {
     expect(c).toMatchObject({ status: "stopped", exitCode: 3, restartCount: 0 });
     runner.setTasks({ version: 4, tasks: [] });
     await until("nothing left", async () => (await engine.runtime.list({ all: true })).length === 0, 30_000);
+    await runner.idle();
+    expect(runner.status("task_2")).toMatchObject({ state: "exited", exitCode: 3 }); // ended by itself
+    expect(runner.status("task_3")?.state).toBe("failed");
   }, 60_000);
 });

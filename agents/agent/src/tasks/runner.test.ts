@@ -133,6 +133,18 @@ describe("task runner (simulated runtime)", () => {
     expect(c).toMatchObject({ status: "stopped", restartCount: 0 });
     expect(statesOf("task_1").filter((s) => s === "running")).toHaveLength(1);
     expect(statesOf("task_1").at(-1)).toBe("exited");
+
+    // Leaving the set, an ended task's container goes, and its state stays what it did (the
+    // orchestrator's restart policy counts exits; a `shutdown` would hide this one).
+    runner.setTasks({ version: 2, tasks: [] });
+    await until(
+      "the exited container removed",
+      async () => (await host.runtime.list({ all: true })).length === 0,
+      5000,
+    );
+    await runner.idle();
+    expect(runner.status("task_1")).toMatchObject({ state: "exited", exitCode: 3 });
+    expect(statesOf("task_1").at(-1)).toBe("exited");
   });
 
   it("reports running only once the health check passes, and unhealthy when it fails", async () => {
@@ -237,6 +249,29 @@ describe("task runner (simulated runtime)", () => {
     expect(names).toEqual([...wanted].sort());
     for (const id of ["task_1", "task_5", "task_15"]) expect(runner.status(id)?.state).toBe("shutdown");
     expect(overlaps).toEqual([]);
+  });
+
+  it("a set arriving while a task pulls: the same task again still starts; a task removed is never created", async () => {
+    const { host, runner, calls } = setup(createSimHost({ pullDelayMs: 50 }));
+    await runner.start();
+    runner.setTasks({
+      version: 1,
+      tasks: [desiredTask(1), desiredTask(2, { image: "registry.local/other:1" })],
+    });
+    await until(
+      "both pulling",
+      () => runner.status("task_1")?.state === "pulling" && runner.status("task_2")?.state === "pulling",
+    );
+    runner.setTasks({ version: 2, tasks: [desiredTask(1)] }); // task 1 as a new object, task 2 gone
+    await until("task 1 running", () => runner.status("task_1")?.state === "running", 5000);
+    await until("task 2 shut down", () => runner.status("task_2")?.state === "shutdown", 5000);
+    await runner.idle();
+    expect(calls.filter((c) => c.startsWith("create"))).toEqual([
+      `create ${containerNameFor(desiredTask(1))}`,
+    ]);
+    expect((await host.runtime.list({ all: true })).map((c) => c.name)).toEqual([
+      containerNameFor(desiredTask(1)),
+    ]);
   });
 
   it("keeps to its concurrency limit", async () => {

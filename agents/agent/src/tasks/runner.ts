@@ -17,7 +17,7 @@ import { specHash, TASK_LABELS, taskIdOf } from "./container-config.ts";
 import type { TaskDriver } from "./driver.ts";
 import type { TaskSetStore } from "./persist.ts";
 import { sameStatus } from "./status.ts";
-import { converge, observe, type StepContext, type TaskRecord, teardown } from "./steps.ts";
+import { converge, ENDED, observe, type StepContext, type TaskRecord, teardown } from "./steps.ts";
 
 export interface TaskSet {
   version: number;
@@ -37,8 +37,8 @@ export interface TaskRunnerOptions {
   concurrency?: number;
   /** How often to look at the containers (default 1 s); null: the caller calls sync(). */
   syncIntervalMs?: number | null;
-  /** How long a shut-down task stays in full reports (default 10 min). */
-  shutdownRetentionMs?: number;
+  /** How long a task that left the set, and ended, stays in full reports (default 10 min). */
+  endedRetentionMs?: number;
   now?: () => number;
 }
 
@@ -69,7 +69,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
   const log = o.log.child({ component: "tasks" });
   const now = o.now ?? Date.now;
   const concurrency = o.concurrency ?? 4;
-  const retentionMs = o.shutdownRetentionMs ?? 10 * 60_000;
+  const retentionMs = o.endedRetentionMs ?? 10 * 60_000;
   const records = new Map<string, TaskRecord>();
   const queue: TaskRecord[] = [];
   let desired = new Map<string, DesiredTask>();
@@ -172,8 +172,8 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
   function decide(rec: TaskRecord, cs: ContainerInfo[]): void {
     const task = rec.desired;
     if (!task) {
-      if (cs.length > 0) kick(rec);
-      else if (rec.status.state !== "shutdown") kick(rec);
+      // Containers to remove, or a task that had not ended yet to mark shut down.
+      if (cs.length > 0 || !ENDED.has(rec.status.state)) kick(rec);
       return;
     }
     if (cs.length !== 1) {
@@ -206,7 +206,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       rec.containerIds = cs.map((c) => c.id);
       if (rec.busy) rec.again = true; // its step runs again once done: it may have been overtaken
       if (rec.busy || rec.queued) continue;
-      if (!rec.desired && cs.length === 0 && rec.status.state === "shutdown") {
+      if (!rec.desired && cs.length === 0 && ENDED.has(rec.status.state)) {
         if (rec.changedAt < cutoff) records.delete(rec.taskId);
         continue;
       }

@@ -52,6 +52,9 @@ export interface StepContext {
 export async function converge(ctx: StepContext, rec: TaskRecord, task: DesiredTask): Promise<void> {
   const { runtime } = ctx.driver;
   const config = toContainerConfig(task);
+  const hash = config.labels[TASK_LABELS.specHash];
+  // A new set may arrive while a step waits: then stop here; the task's next step takes it from there.
+  const overtaken = () => rec.desired !== task;
   let current: ContainerInfo | null = null;
   let replaced = false;
   for (const c of await freshContainers(ctx, rec, config.name)) {
@@ -62,22 +65,30 @@ export async function converge(ctx: StepContext, rec: TaskRecord, task: DesiredT
     }
     // A container of another spec, or a second one: only one container per task, of its spec.
     if (current) {
+      ctx.log.info(
+        { taskId: rec.taskId, id: c.id, kept: current.id },
+        "removing a second container of the task",
+      );
       await removeContainer(ctx, c);
-    } else if (c.config.labels[TASK_LABELS.specHash] !== rec.hash) {
+    } else if (c.config.labels[TASK_LABELS.specHash] !== hash) {
+      ctx.log.info(
+        { taskId: rec.taskId, id: c.id },
+        "replacing the task's container: made from another spec",
+      );
       await removeContainer(ctx, c);
       replaced = true;
     } else {
       current = c;
     }
   }
+  if (overtaken()) return;
   if (!current) {
     if (rec.settled && !replaced) return lost(ctx, rec);
-    rec.settled = true;
-    const made = await create(ctx, rec, task, config);
+    const made = await create(ctx, rec, task, config, overtaken);
     if (!made) return;
     current = made;
   }
-  if (current.status === "created" && rec.status.state !== "failed") {
+  if (current.status === "created" && rec.status.state !== "failed" && !overtaken()) {
     ctx.setStatus(rec, { taskId: rec.taskId, state: "starting", containerId: current.id });
     try {
       current = await runtime.start(current.id);
@@ -95,6 +106,7 @@ async function create(
   rec: TaskRecord,
   task: DesiredTask,
   config: ReturnType<typeof toContainerConfig>,
+  overtaken: () => boolean,
 ): Promise<ContainerInfo | null> {
   const { driver } = ctx;
   try {
@@ -103,9 +115,12 @@ async function create(
       await pullOnce(ctx, task.spec.image);
     }
   } catch (err) {
+    rec.settled = true;
     ctx.setStatus(rec, failed(rec.taskId, `could not pull ${task.spec.image}: ${reasonOf(err)}`));
     return null;
   }
+  if (overtaken()) return null;
+  rec.settled = true;
   try {
     for (const mount of task.spec.mounts) {
       if (mount.type === "volume") {
@@ -133,7 +148,7 @@ function pullOnce(ctx: StepContext, image: string): Promise<void> {
 /** The container of a task that was running went away without us: the task has failed. */
 function lost(ctx: StepContext, rec: TaskRecord): void {
   const { state } = rec.status;
-  if (state === "running" || state === "starting" || state === "unhealthy" || state === "exited") {
+  if (state === "running" || state === "starting" || state === "unhealthy") {
     const reason = "the container was removed outside Berth";
     ctx.setStatus(rec, failed(rec.taskId, reason, rec.status.containerId));
   }
@@ -158,14 +173,28 @@ export function observe(ctx: StepContext, rec: TaskRecord, info: ContainerInfo):
   }
 }
 
+/** States a task reaches by itself: kept when it leaves the set (the orchestrator counts such ends). */
+export const ENDED: ReadonlySet<string> = new Set(["exited", "failed", "shutdown"]);
+
 export async function teardown(ctx: StepContext, rec: TaskRecord): Promise<void> {
-  let last: ContainerInfo | null = null;
+  let stopped: ContainerInfo | null = null;
+  let exited: ContainerInfo | null = null;
   for (const c of await freshContainers(ctx, rec, null)) {
     if (taskIdOf(c) !== rec.taskId) continue;
-    last = (await removeContainer(ctx, c)) ?? c;
+    const after = (await removeContainer(ctx, c)) ?? c;
+    if (c.status === "running") stopped = after;
+    else if (c.status === "stopped") exited = c;
   }
-  const containerId = last?.id ?? rec.status.containerId;
-  const exitCode = last?.exitCode ?? rec.status.exitCode;
+  const { state } = rec.status;
+  if (!stopped && exited && state !== "exited" && state !== "failed") {
+    // It ended by itself before this look: that is what it did, not a shutdown.
+    const status = statusFromContainer(rec.taskId, exited);
+    if (status) ctx.setStatus(rec, status);
+    return;
+  }
+  if (!stopped && ENDED.has(state)) return;
+  const containerId = stopped?.id ?? rec.status.containerId;
+  const exitCode = stopped?.exitCode ?? undefined;
   ctx.setStatus(rec, {
     taskId: rec.taskId,
     state: "shutdown",
