@@ -1,5 +1,5 @@
 import { type Db, schema, type Tx } from "@berth/db";
-import { and, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray } from "drizzle-orm";
 
 export interface EventInput {
   kind: string;
@@ -13,18 +13,33 @@ export async function recordEvent(db: Db | Tx, event: EventInput): Promise<void>
   await db.insert(schema.events).values({ ...event, data: event.data ?? {} });
 }
 
-export async function listEvents(
-  db: Db,
-  filter: { subjectType?: string; subjectId?: string; limit?: number } = {},
-) {
+export interface EventFilter {
+  subjectType?: string;
+  subjectId?: string;
+  /** Any of these subject types (host, stack, service, task, registry). */
+  subjectTypes?: string[];
+  /** Only events with a larger id: a cursor for following the log. */
+  afterId?: number;
+  /** Only events at or after this time. */
+  since?: Date;
+  limit?: number;
+  /** Newest first (default), or oldest first — what a follower reads after a cursor. */
+  order?: "desc" | "asc";
+}
+
+export async function listEvents(db: Db, filter: EventFilter = {}) {
+  const e = schema.events;
   const where = [];
-  if (filter.subjectType) where.push(eq(schema.events.subjectType, filter.subjectType));
-  if (filter.subjectId) where.push(eq(schema.events.subjectId, filter.subjectId));
+  if (filter.subjectType) where.push(eq(e.subjectType, filter.subjectType));
+  if (filter.subjectId) where.push(eq(e.subjectId, filter.subjectId));
+  if (filter.subjectTypes) where.push(inArray(e.subjectType, filter.subjectTypes));
+  if (filter.afterId !== undefined) where.push(gt(e.id, filter.afterId));
+  if (filter.since) where.push(gte(e.at, filter.since));
   return db
     .select()
-    .from(schema.events)
+    .from(e)
     .where(where.length ? and(...where) : undefined)
-    .orderBy(desc(schema.events.id))
+    .orderBy(filter.order === "asc" ? asc(e.id) : desc(e.id))
     .limit(Math.min(filter.limit ?? 50, 500));
 }
 

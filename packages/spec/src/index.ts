@@ -1,3 +1,5 @@
+/** Compose's env file format (env_file:, and the .env beside a stack file the CLI reads). */
+export { parseEnvFile } from "./env-file.ts";
 export {
   formatIssue,
   formatIssues,

@@ -155,7 +155,15 @@ export async function scaleService(
   if (!isMap(doc.getIn(path))) doc.setIn(path, doc.createNode({}));
   doc.setIn([...path, "replicas"], input.replicas);
   const yaml = doc.toString();
-  const { spec: scaled } = parseStackFile({ teamId: input.teamId, yaml, name: spec.name });
+  // The stored spec with the new count — not the YAML parsed again: its ${VAR}s and env_files were
+  // resolved from the deployer's shell and files, which are not here.
+  const scaled: StackSpec = {
+    ...spec,
+    services: {
+      ...spec.services,
+      [input.service]: { ...service, deploy: { ...service.deploy, replicas: input.replicas } },
+    },
+  };
   const plan = planStack(spec, scaled);
   const applied = await applyRevision(deps.db, actor, {
     teamId: input.teamId,
