@@ -29,6 +29,11 @@ export interface CliEnv {
   agentBin?: string;
   /** PATH's directories, to find berth-agent. */
   path: string[];
+  /**
+   * The whole environment, for ${VAR} interpolation in stack files (as Compose
+   * takes it from the shell). Only the variables a file uses are sent.
+   */
+  variables: Record<string, string>;
 }
 
 /** The config file: $XDG_CONFIG_HOME/berth/config.json, else ~/.config/berth/config.json. */
@@ -71,6 +76,9 @@ export function loadEnv(
     configPath: configFile ? path.resolve(configFile) : defaultConfigPath(given(e.XDG_CONFIG_HOME), home),
     agentBin: given(e.BERTH_AGENT_BIN),
     path: (e.PATH ?? "").split(path.delimiter).filter((dir) => dir !== ""),
+    variables: Object.fromEntries(
+      Object.entries(source).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+    ),
   };
 }
 

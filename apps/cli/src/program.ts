@@ -5,9 +5,12 @@ import { registerLogin } from "./commands/auth/login.ts";
 import { registerLogout } from "./commands/auth/logout.ts";
 import { registerWhoami } from "./commands/auth/whoami.ts";
 import type { Deps } from "./commands/context.ts";
+import { registerEvents } from "./commands/events/index.ts";
 import { registerHosts } from "./commands/hosts/index.ts";
 import { registerImageCommands } from "./commands/images/index.ts";
 import { registerJoinToken } from "./commands/join-token/index.ts";
+import { registerService } from "./commands/service/index.ts";
+import { registerStack } from "./commands/stack/index.ts";
 import { loadEnv } from "./env.ts";
 import { createApi } from "./lib/api.ts";
 import { describeError, ExitStatus, errorLine, USAGE_EXIT_CODE } from "./lib/errors.ts";
@@ -33,6 +36,9 @@ const exitCodes = [...ERROR_CODES]
 const MAIN_HELP = `
 Examples:
   berth login --server http://localhost:3000
+  berth stack deploy -f stack.yaml
+  berth stack ps shop
+  berth events -f
   berth hosts ls
   berth join-token create --ttl 1h
   berth hosts ls --output json
@@ -60,7 +66,7 @@ export function buildProgram(deps: Deps): Command {
   const { io } = deps;
   const program = new Command("berth")
     .description(
-      "Berth command-line tool: log in to a control plane, look at its hosts, let new hosts join, and build, pull and push images with this host's agent.",
+      "Berth command-line tool: log in to a control plane, deploy stacks across its hosts, follow what happens, let new hosts join, and build, pull and push images with this host's agent.",
     )
     .version(CLI_VERSION, "-V, --version", "print the berth CLI version")
     .helpOption("-h, --help", "show help")
@@ -81,7 +87,10 @@ export function buildProgram(deps: Deps): Command {
   registerLogin(program, deps);
   registerLogout(program, deps);
   registerWhoami(program, deps);
+  registerStack(program, deps);
+  registerService(program, deps);
   registerHosts(program, deps);
+  registerEvents(program, deps);
   registerJoinToken(program, deps);
   registerImageCommands(program, deps);
   oneLineUsageErrors(program);

@@ -4,6 +4,7 @@ import type { AgentProgram, AgentRun } from "../lib/agent.ts";
 import type { Api, Target } from "../lib/api.ts";
 import { type Config, readConfig } from "../lib/config.ts";
 import { parseFlag } from "../lib/errors.ts";
+import type { Interrupts } from "../lib/interrupt.ts";
 import type { CliIo, OutputFormat } from "../lib/io.ts";
 import { normaliseServerUrl } from "../lib/server-url.ts";
 import { resolveTarget } from "../lib/session.ts";
@@ -19,6 +20,12 @@ export interface Deps {
   findAgent?(env: CliEnv): AgentProgram;
   /** Runs the local agent, resolving to its exit code (default: runAgentProcess). */
   runAgent?(run: AgentRun): Promise<number>;
+  /** Ctrl-C for commands that follow something (default: SIGINT). */
+  interrupts?(): Interrupts;
+  /** The directory relative paths are taken from (default: process.cwd()). */
+  cwd?(): string;
+  /** How often following commands poll, in ms (default 1000; tests go faster). */
+  pollIntervalMs?: number;
 }
 
 /** The options every command accepts (they are defined once, on the program). */

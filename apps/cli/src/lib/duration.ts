@@ -20,3 +20,15 @@ export function parseDuration(text: string): number {
   if (!Number.isSafeInteger(ms)) throw new Error(`"${text}" is too long`);
   return ms;
 }
+
+/** Milliseconds as the shortest duration text parseDuration reads back: 90000 → "1m30s". */
+export function formatDuration(ms: number): string {
+  let rest = Math.max(1000, Math.round(ms / 1000) * 1000);
+  let text = "";
+  for (const unit of ["d", "h", "m", "s"] as const) {
+    const n = Math.floor(rest / UNIT_MS[unit]);
+    if (n > 0) text += `${n}${unit}`;
+    rest -= n * UNIT_MS[unit];
+  }
+  return text;
+}

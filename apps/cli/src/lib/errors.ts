@@ -9,12 +9,19 @@ export const INTERRUPTED_EXIT_CODE = 130;
 export class CliError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  /** Lines printed as they are after the message, e.g. `file:line:column: problem` per problem. */
+  readonly details: readonly string[];
 
-  constructor(code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { hint?: string; cause?: unknown; details?: readonly string[] },
+  ) {
     super(message, { cause: options?.cause });
     this.name = "CliError";
     this.code = code;
     this.hint = options?.hint;
+    this.details = options?.details ?? [];
   }
 }
 
@@ -77,7 +84,8 @@ function withHint(message: string, hint: string | undefined): string {
   return oneLine(hint ? `${message}; ${hint}` : message);
 }
 
-/** The full line written to stderr for an error. */
+/** The full line written to stderr for an error, and its detail lines, if any. */
 export function errorLine(err: unknown): string {
-  return `berth: ${describeError(err).message}\n`;
+  const details = err instanceof CliError ? err.details.map((line) => `${line}\n`).join("") : "";
+  return `berth: ${describeError(err).message}\n${details}`;
 }

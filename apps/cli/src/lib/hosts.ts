@@ -20,9 +20,16 @@ function runtimeText(host: HostRow): string {
   return runtime ? `${runtime.name} ${runtime.version}`.trim() : "none";
 }
 
-/** `ready` while the agent is connected; otherwise the state says why (`down`, or not connected yet). */
+/**
+ * `ready` while the agent is connected; otherwise the state says why (`down`,
+ * or not connected yet). A drained host says so.
+ */
 function stateText(host: HostRow): string {
-  return host.state === "ready" && !host.connected ? "ready (disconnected)" : host.state;
+  const notes = [
+    host.state === "ready" && !host.connected ? "disconnected" : "",
+    host.availability === "drain" ? "drain" : "",
+  ].filter(Boolean);
+  return notes.length ? `${host.state} (${notes.join(", ")})` : host.state;
 }
 
 export const HOST_COLUMNS = [
@@ -62,6 +69,7 @@ export function hostDetails(detail: HostDetail, now: number): string {
     ["Name", h.name],
     ["ID", h.id],
     ["State", `${h.state}${h.connected ? ", agent connected" : ", agent not connected"}`],
+    ["Availability", h.availability === "drain" ? "drain (no tasks run here)" : h.availability],
     ["Address", h.address],
     ["Last seen", whenText(h.lastSeenAt, now)],
     ["Joined", whenText(h.createdAt, now)],
@@ -111,4 +119,39 @@ export async function findHost(api: Api, target: Target, ref: string): Promise<H
     }
     throw new CliError("NotFound", `no host has the ID or name ${ref}`, { hint: "see `berth hosts ls`" });
   }
+}
+
+/** Drain a host (its tasks move away, none land there) or make it active again. */
+export function setAvailability(api: Api, target: Target, id: string, availability: "active" | "drain") {
+  return call(target, () => api.hosts.setAvailability.mutate({ id, availability }));
+}
+
+export function setLabels(api: Api, target: Target, id: string, labels: Record<string, string | null>) {
+  return call(target, () => api.hosts.label.mutate({ id, labels }));
+}
+
+const LABEL_KEY = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+/** `zone=a` sets a label, `zone-` removes it (as kubectl label does). */
+export function parseLabelArgs(args: readonly string[]): Record<string, string | null> {
+  if (args.length === 0) throw new Error("give at least one KEY=VALUE or KEY-");
+  const labels: Record<string, string | null> = {};
+  for (const arg of args) {
+    const eq = arg.indexOf("=");
+    const key = eq >= 0 ? arg.slice(0, eq) : arg.endsWith("-") ? arg.slice(0, -1) : arg;
+    if (eq < 0 && !arg.endsWith("-"))
+      throw new Error(`"${arg}" is neither KEY=VALUE nor KEY- (to remove KEY)`);
+    if (!LABEL_KEY.test(key)) throw new Error(`label key "${key}": letters, digits, _ . - (at most 63)`);
+    if (Object.hasOwn(labels, key)) throw new Error(`label ${key} is given twice`);
+    const value = eq >= 0 ? arg.slice(eq + 1) : null;
+    if (value !== null && value.length > 255)
+      throw new Error(`label ${key}: a value is at most 255 characters`);
+    labels[key] = value;
+  }
+  return labels;
+}
+
+export function labelsText(labels: Record<string, string>): string {
+  const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(", ") : "none";
 }

@@ -76,6 +76,7 @@ describe("hostsTable", () => {
     address: "10.0.0.5",
     labels: {},
     state: "ready",
+    availability: "active",
     facts: {
       hostname: "web-1",
       os: "Debian GNU/Linux 12",
