@@ -39,6 +39,8 @@ export interface TaskRunnerOptions {
   syncIntervalMs?: number | null;
   /** How long a task that left the set, and ended, stays in full reports (default 10 min). */
   endedRetentionMs?: number;
+  /** How long stop() waits for operations in progress (default 5 s); they resume after a restart. */
+  stopWaitMs?: number;
   now?: () => number;
 }
 
@@ -91,7 +93,15 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       if (sameStatus(rec.status, status)) return;
       rec.status = status;
       rec.changedAt = now();
-      log.debug({ taskId: rec.taskId, state: status.state, reason: status.reason }, "task state");
+      const fields = {
+        taskId: rec.taskId,
+        state: status.state,
+        exitCode: status.exitCode,
+        reason: status.reason,
+      };
+      // Ends are worth a line at info; the way to running is not.
+      if (status.state === "failed" || status.state === "exited") log.info(fields, "task ended");
+      else log.debug(fields, "task state");
       o.onStatus?.(status);
     },
     onExit(rec, containerId) {
@@ -304,10 +314,17 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         if (rec.recheck) clearTimeout(rec.recheck);
         rec.recheck = null;
       }
-      await new Promise<void>((resolve) => {
-        idleWaiters.push(resolve);
-        settleIdle();
-      });
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          idleWaiters.push(resolve);
+          settleIdle();
+        }),
+        new Promise<void>((resolve) => {
+          timeout = setTimeout(resolve, o.stopWaitMs ?? 5000);
+        }),
+      ]);
+      clearTimeout(timeout);
       await saving;
     },
   };
