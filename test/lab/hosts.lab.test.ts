@@ -20,7 +20,11 @@ describeLab("lab hosts against a real control plane", () => {
   let env: LabWithControlPlane;
 
   beforeAll(async () => {
-    env = await startLabWithControlPlane({ hosts: 3, hostTtlMs: TTL_MS });
+    env = await startLabWithControlPlane({
+      hosts: 3,
+      hostTtlMs: TTL_MS,
+      labels: (i) => ({ zone: ["a", "b", "c"][i]! }),
+    });
   });
   afterAll(async () => {
     await env?.stop();
@@ -43,6 +47,7 @@ describeLab("lab hosts against a real control plane", () => {
     expect(hosts.map((h) => h.address)).toEqual(["10.76.0.10", "10.76.0.11", "10.76.0.12"]);
     expect(hosts.map((h) => h.name)).toEqual(["blabtest-0", "blabtest-1", "blabtest-2"]);
     expect(hosts.map((h) => h.state)).toEqual(["ready", "ready", "ready"]);
+    expect(hosts.map((h) => h.labels.zone)).toEqual(["a", "b", "c"]);
     // Each agent runs in its own namespace and reaches the control plane across the lab bridge.
     for (const host of env.lab.hosts) {
       const healthz = await host.http(`${env.cp.url}/healthz`);

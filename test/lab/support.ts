@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { createJoinToken, getHost, SYSTEM_ACTOR } from "@berth/control";
+import { createJoinToken, getHost, SYSTEM_ACTOR, setHostLabels } from "@berth/control";
 import { createDb, type Database } from "@berth/db";
 import { describe, inject } from "vitest";
 import type { ControlPlaneOptions, RunningControlPlane } from "../../apps/web/src/server/control-plane.ts";
@@ -53,6 +53,11 @@ export async function startLabWithControlPlane(o: {
   heartbeatIntervalMs?: number;
   /** Anything else for the control plane (orchestratorIntervalMs, registryDir, …). */
   controlPlane?: Partial<ControlPlaneOptions>;
+  /**
+   * Labels of host i (for placement constraints such as node.labels.zone), set through the control
+   * plane once it has joined: agents do not report labels.
+   */
+  labels?: (index: number) => Record<string, string>;
 }): Promise<LabWithControlPlane> {
   ensureBuilt(AGENT_BIN, "@berth/agent");
   // A run that crashed may have left its lab behind: replace it.
@@ -73,6 +78,10 @@ export async function startLabWithControlPlane(o: {
       description: "lab test",
     });
     const hostIds = await lab.startAgents({ server: cp.url, joinToken: token });
+    if (o.labels) {
+      for (const [i, id] of hostIds.entries())
+        await setHostLabels(database.db, SYSTEM_ACTOR, id, o.labels(i));
+    }
     const running = cp;
     return {
       lab,
