@@ -188,7 +188,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     }
     if (cs.length !== 1) {
       if (cs.length > 1 || !rec.settled) kick(rec);
-      else if (rec.status.state !== "failed" && rec.status.state !== "pending") kick(rec); // gone: lost
+      else if (!ENDED.has(rec.status.state) && rec.status.state !== "pending") kick(rec); // gone: lost
       return;
     }
     const c = cs[0]!;
