@@ -32,22 +32,40 @@ interface FullConfig {
   history?: HistoryEntry[];
 }
 
-/** The OCI config of an image this builder made (its manifest is a build blob), or null. */
-async function builtConfig(digest: string, blobs: BuildBlobs): Promise<FullConfig | null> {
-  const manifest = await blobs.readBlob(digest);
+/** A blob's bytes, from the build's blobs or the image store's content. */
+type ReadBlob = (digest: string) => Promise<Buffer | null>;
+
+/**
+ * The OCI config of an image this builder made, or (given the store) of one pulled or loaded
+ * with its content; null when neither has its manifest.
+ */
+async function fullConfig(digest: string, blobs: BuildBlobs, store?: ImageStore): Promise<FullConfig | null> {
+  for (const read of [blobs.readBlob, ...(store ? [store.blobs.read] : [])] as ReadBlob[]) {
+    const config = await configIn(digest, read);
+    if (config) return config;
+  }
+  return null;
+}
+
+async function configIn(digest: string, read: ReadBlob): Promise<FullConfig | null> {
+  const manifest = await read(digest);
   if (!manifest) return null;
   try {
     const { config } = JSON.parse(manifest.toString("utf8")) as { config?: { digest?: string } };
-    const bytes = config?.digest ? await blobs.readBlob(config.digest) : null;
+    const bytes = config?.digest ? await read(config.digest) : null;
     return bytes ? (JSON.parse(bytes.toString("utf8")) as FullConfig) : null;
   } catch {
     return null;
   }
 }
 
-/** The build state an image in the store starts a stage with. */
-export async function stateFromImage(record: ImageRecord, blobs: BuildBlobs): Promise<BuildState> {
-  const full = await builtConfig(record.digest, blobs);
+/** The build state an image in the store starts a stage with: its full config and history when known. */
+export async function stateFromImage(
+  record: ImageRecord,
+  blobs: BuildBlobs,
+  store?: ImageStore,
+): Promise<BuildState> {
+  const full = await fullConfig(record.digest, blobs, store);
   if (full?.config) {
     return {
       layers: [...record.layers],
@@ -57,7 +75,7 @@ export async function stateFromImage(record: ImageRecord, blobs: BuildBlobs): Pr
       ...(full.author ? { author: full.author } : {}),
     };
   }
-  // Imported or pulled: only the store's config is known; one history entry per layer.
+  // Imported (or kept without content): only the store's config is known; one history entry per layer.
   return {
     layers: [...record.layers],
     size: record.size,

@@ -162,7 +162,8 @@ export function createBuilder(deps: BuilderDeps): Builder {
         workDir,
         emptyLayer,
         findImage: (ref) => findImage(deps.images, ref, deps.pull),
-        baseState: async (ref) => stateFromImage(await findImage(deps.images, ref, deps.pull), blobs),
+        baseState: async (ref) =>
+          stateFromImage(await findImage(deps.images, ref, deps.pull), blobs, deps.images),
       };
       for (const index of needed) {
         const stage = plan.stages[index]!;

@@ -75,6 +75,26 @@ describe("planGarbage", () => {
     expect(plan.layers).toEqual(layers);
   });
 
+  it("removes blobs no kept image names and no lease holds", () => {
+    const withContent = (r: ImageRecord, blobs: string[]): ImageRecord => ({
+      ...r,
+      content: { mediaType: "m", size: 1, config: blobs[0]!, layerBlobs: blobs.slice(1) },
+    });
+    const B = (n: number) => `sha256:${"b".repeat(63)}${n}`;
+    const plan = planGarbage(
+      input({
+        records: [
+          withContent(record(D(1), [L(1)]), [B(1), B(2)]), // tagged: kept with its manifest, config, layer blob
+          withContent(record(D(2), [L(2)]), [B(3), B(2)]), // untagged: goes, B(2) stays (D(1) names it)
+        ],
+        blobs: [D(1), D(2), B(1), B(2), B(3), B(4), B(5)],
+        leasedBlobs: new Set([B(5)]),
+      }),
+    );
+    expect(digests(plan)).toEqual([D(2)]);
+    expect(plan.blobs).toEqual([B(3), B(4), D(2)].sort());
+  });
+
   it("never removes a layer a kept image lists, whatever the input (exhaustive over small stores)", () => {
     for (let mask = 0; mask < 64; mask++) {
       const used = new Set([D(1), D(2), D(3)].filter((_, i) => mask & (1 << i)));

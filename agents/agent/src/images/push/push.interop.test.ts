@@ -21,17 +21,22 @@ import { createImageStore } from "../store.ts";
 
 const client = createRegistryClient();
 let registry: RegistryPeer;
+let other: RegistryPeer;
 let image: TestImage;
 let work: string;
 
 beforeAll(async () => {
   await requirePeer("skopeo", ["--version"], "apt-get install -y skopeo");
   work = await mkdtemp(path.join(tmpdir(), "berth-push-interop-"));
-  [registry, image] = await Promise.all([startRegistryPeer(), makeBusyboxLayout()]);
+  [registry, other, image] = await Promise.all([
+    startRegistryPeer(),
+    startRegistryPeer(),
+    makeBusyboxLayout(),
+  ]);
 }, 120_000);
 
 afterAll(async () => {
-  await registry?.stop();
+  await Promise.all([registry?.stop(), other?.stop()]);
   for (const dir of [work, image?.work]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -49,6 +54,12 @@ async function agent(stateDir: string, ...args: string[]) {
   const code = await runCli(["node", "berth-agent", "--state-dir", stateDir, ...args], io);
   return { code, stdout, stderr };
 }
+
+const skopeoInspect = async (...args: string[]) =>
+  JSON.parse(await runProgram("skopeo", ["inspect", ...args], { timeoutMs: 30_000 })) as {
+    Digest: string;
+    Layers: string[];
+  };
 
 const blobPosts = () => registry.requests().filter((l) => /"POST \/v2\/[^"]*\/blobs\/uploads\//.test(l));
 
@@ -100,5 +111,36 @@ describe("push to docker-registry", () => {
     const storeD = createImageStore(path.join(work, "d"));
     const pulled = await pullImage(storeD, `${registry.host}/test/copy:1`, { client });
     expect(pulled.record.layers).toEqual(image.diffIds);
+  }, 120_000);
+
+  it("pulls (Docker schema 2) from one docker-registry and pushes to another: identical digests", async () => {
+    await pushLayout(image, registry.host, "test/v2s2:1", { format: "v2s2" });
+    const source = `${registry.host}/test/v2s2:1`;
+    const state = path.join(work, "e");
+    expect((await agent(state, "pull", source)).code).toBe(0);
+    const original = await skopeoInspect("--tls-verify=false", `docker://${source}`);
+    const target = `${other.host}/copied/v2s2:1`;
+    const pushed = await agent(state, "push", source, target);
+    expect(pushed, pushed.stderr).toMatchObject({ code: 0 });
+    expect(pushed.stdout).toContain(`1: digest: ${original.Digest}`);
+    const copied = await skopeoInspect("--tls-verify=false", `docker://${target}`);
+    expect(copied.Digest).toBe(original.Digest);
+    expect(copied.Layers).toEqual(original.Layers);
+    const raw = (ref: string, what: string) =>
+      runProgram("skopeo", ["inspect", "--tls-verify=false", what, `docker://${ref}`], { timeoutMs: 30_000 });
+    expect(await raw(target, "--config")).toBe(await raw(source, "--config"));
+  }, 120_000);
+
+  it("saves a pulled image whose oci-archive skopeo reads with the manifest digest it was pulled with", async () => {
+    await pushLayout(image, registry.host, "test/saved:1");
+    const source = `${registry.host}/test/saved:1`;
+    const state = path.join(work, "f");
+    expect((await agent(state, "pull", source)).code).toBe(0);
+    const original = await skopeoInspect("--tls-verify=false", `docker://${source}`);
+    const archive = path.join(work, "saved.tar");
+    expect((await agent(state, "save", "-o", archive, source)).code).toBe(0);
+    const saved = await skopeoInspect(`oci-archive:${archive}`);
+    expect(saved.Digest).toBe(original.Digest);
+    expect(saved.Layers).toEqual(original.Layers);
   }, 120_000);
 });

@@ -1,0 +1,118 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { createRegistryClient, MediaType, parseReference } from "@berth/oci";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  imageManifest,
+  pushBlob,
+  putManifest,
+  sha256,
+  startTestRegistry,
+  type TestRegistry,
+} from "../../../../packages/oci/src/registry/test-support.ts";
+import { runProgram } from "../exec.ts";
+import { createImageStore, DEFAULT_IMAGE_PATH, type ImageStore, pullImage } from "../images/index.ts";
+import { pushImage } from "../images/push/push.ts";
+import { stateFromImage, toStoreConfig } from "./base.ts";
+import { commitImage } from "./commit.ts";
+import type { BuildState } from "./image-config.ts";
+import { type BuildBlobs, commitLayer, createBuildBlobs } from "./layer/blobs.ts";
+
+// A built image in the store's content: pushed with its history, and with its base's layers as pulled.
+
+const client = createRegistryClient();
+let work: string;
+let reg: TestRegistry;
+let store: ImageStore;
+let blobs: BuildBlobs;
+
+beforeEach(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), "berth-commit-"));
+  reg = await startTestRegistry();
+  store = createImageStore(path.join(work, "state"));
+  blobs = createBuildBlobs(path.join(work, "state"));
+});
+afterEach(async () => {
+  await reg.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function remote(ref: string) {
+  const got = await client.getManifest(parseReference(ref), [MediaType.OciManifest]);
+  const manifest = JSON.parse(got.bytes.toString("utf8"));
+  const { stream } = await client.getBlob(parseReference(ref), manifest.config.digest);
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return { digest: got.digest, manifest, config: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+}
+
+/** A base image in the registry: one gzip layer made by GNU tar (bytes Berth would not make). */
+async function publishBase(): Promise<{ ref: string; layer: Buffer }> {
+  const dir = path.join(work, "base");
+  await mkdir(path.join(dir, "etc"), { recursive: true });
+  await writeFile(path.join(dir, "etc", "os-release"), "ID=base\n");
+  await runProgram("tar", ["--create", "--file", `${dir}.tar`, "--directory", dir, "."]);
+  const tar = await readFile(`${dir}.tar`);
+  const layer = gzipSync(tar, { level: 9 });
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      config: { Env: ["PATH=/bin"], Cmd: ["/bin/sh"] },
+      rootfs: { type: "layers", diff_ids: [sha256(tar)] },
+      history: [{ created_by: "base" }],
+    }),
+  );
+  for (const blob of [config, layer]) await pushBlob(reg.url, "lib/base", blob);
+  const res = await putManifest(reg.url, "lib/base", "1", imageManifest(config, [layer]));
+  if (res.status !== 201) throw new Error(`pushing the base: ${res.status}`);
+  return { ref: `${reg.host}/lib/base:1`, layer };
+}
+
+describe("a built image in the content store", () => {
+  it("is pushed with its history and created time, under the digest it was built with, its base's layer unchanged", async () => {
+    const base = await publishBase();
+    const pulled = await pullImage(store, base.ref, { client });
+    const start = await stateFromImage(pulled.record, blobs, store);
+
+    const step = path.join(work, "step");
+    await mkdir(path.join(step, "app"), { recursive: true });
+    await writeFile(path.join(step, "app", "main.sh"), "echo hi\n");
+    const layer = await commitLayer(step, {}, blobs, store);
+    const state: BuildState = {
+      layers: [...start.layers, layer!.diffId],
+      config: { ...start.config, Cmd: ["/app/main.sh"], Labels: { tier: "web" } },
+      history: [
+        ...start.history,
+        { created: "2025-01-02T03:04:05Z", created_by: "COPY main.sh /app/" },
+        { created: "2025-01-02T03:04:06Z", created_by: 'CMD ["/app/main.sh"]', empty_layer: true },
+      ],
+    };
+    const built = await commitImage({
+      state,
+      tags: ["web:1"],
+      store,
+      blobs,
+      storeConfig: toStoreConfig(state.config, DEFAULT_IMAGE_PATH),
+    });
+    const record = await store.inspect("web:1");
+    expect(record.content?.layerBlobs).toEqual([sha256(base.layer), layer!.digest]);
+
+    const pushed = await pushImage(store, "web:1", `${reg.host}/team/web:1`, { client });
+    expect(pushed.digest).toBe(built.digest);
+    const got = await remote(`${reg.host}/team/web:1`);
+    expect(got.manifest.layers.map((l: { digest: string }) => l.digest)).toEqual([
+      sha256(base.layer),
+      layer!.digest,
+    ]);
+    expect(got.config.created).toBe("2025-01-02T03:04:06Z");
+    expect(got.config.history.map((h: { created_by: string }) => h.created_by)).toEqual([
+      "base",
+      "COPY main.sh /app/",
+      'CMD ["/app/main.sh"]',
+    ]);
+    expect(got.config.config.Labels).toEqual({ tier: "web" });
+  });
+});
