@@ -177,7 +177,10 @@ describe("errors and exit codes", () => {
 
   it.each([
     [["hosts", "ls", "--nope"], /^berth: unknown option '--nope'; see `berth hosts ls --help`\n$/],
-    [["hots"], /^berth: unknown command 'hots' \(Did you mean hosts\?\); see `berth --help`\n$/],
+    [
+      ["hots"],
+      /^berth: unknown command 'hots' \(Did you mean (one of host, )?hosts\?\); see `berth --help`\n$/,
+    ],
     [["join-token", "create", "--ttl", "tomorrow"], /^berth: --ttl: "tomorrow" is not a duration/],
     [["join-token", "create", "--uses", "0"], /^berth: --uses: "0" is not a number of uses/],
     [["hosts", "inspect"], /^berth: missing required argument 'host'; see `berth hosts inspect --help`\n$/],

@@ -141,6 +141,7 @@ describe("berth stack", () => {
   });
 
   it("deploys a change and shows it in history and diff", async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Compose variable in the file
     await writeFile(path.join(dir, "stack.yaml"), STACK_FILE.replace("${WEB_IMAGE}", "web:2"));
     const r = await berth(["stack", "deploy", "-f", "stack.yaml", "--name", stack, "--detach"], shell);
     expect(r.code).toBe(0);
