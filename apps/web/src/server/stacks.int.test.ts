@@ -207,7 +207,7 @@ describe("stacks across hosts", () => {
       const tasks = await liveTasks();
       if (tasks.some((t) => t.hostId === drained.hostId)) return null;
       const pending = tasks.filter((t) => t.observed === "pending");
-      return pending.length === 1 ? pending : null;
+      return pending.length === 1 && pending[0]?.reason?.startsWith("no host can run it") ? pending : null;
     });
     // Two hosts left for three replicas of web, each binding 8080: one waits, and says why.
     expect(waiting[0]).toMatchObject({ service: "web" });

@@ -23,11 +23,12 @@ export async function taskSetsFor(db: Db, hostIds: string[]): Promise<Map<string
       id: t.id,
       hostId: t.hostId,
       slot: t.slot,
-      spec: t.spec,
+      spec: schema.taskTemplates.spec,
       service: schema.services.name,
       stack: schema.stacks.name,
     })
     .from(t)
+    .innerJoin(schema.taskTemplates, eq(schema.taskTemplates.digest, t.digest))
     .innerJoin(schema.services, eq(schema.services.id, t.serviceId))
     .innerJoin(schema.stacks, eq(schema.stacks.id, schema.services.stackId))
     .where(and(inArray(t.hostId, hostIds), eq(t.desired, "running"), notInArray(t.observed, [...ENDED])));

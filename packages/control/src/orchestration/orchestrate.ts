@@ -7,6 +7,7 @@ import type { Decision, ServiceView, TaskView } from "../orchestrator/types.ts";
 import { satisfies } from "../scheduler/filter.ts";
 import type { SchedulerHost } from "../scheduler/index.ts";
 import { bumpHostTaskSets } from "../stacks/apply.ts";
+import { type EventRow, insertEvents, insertTasks, type NewTask, saveTemplate } from "./bulk.ts";
 import { loadSchedulerHosts, markTasksLost } from "./schedule.ts";
 
 /** Ended tasks kept per slot for `service ps -a`, restart counting and the dashboard. */
@@ -69,7 +70,9 @@ export async function orchestratePass(db: Db, now = Date.now()): Promise<PassRes
       ...(r.startedAt ? { startedAt: r.startedAt.getTime() } : {}),
       ...(r.finishedAt ? { finishedAt: r.finishedAt.getTime() } : {}),
     };
-    byService.set(r.serviceId, [...(byService.get(r.serviceId) ?? []), view]);
+    const list = byService.get(r.serviceId);
+    if (list) list.push(view);
+    else byService.set(r.serviceId, [view]);
   }
 
   const result: PassResult = { changed: false, hosts: [] };
@@ -130,7 +133,7 @@ async function applyDecision(db: Db, service: ServiceRow, d: Decision): Promise<
       .for("update");
     if (!locked || locked.generation !== service.generation) return null;
     const hosts: string[] = [];
-    const events: (typeof schema.events.$inferInsert)[] = [];
+    const events: EventRow[] = [];
     const name = `${service.stack}_${service.name}`;
 
     if (d.shutdown.length > 0) {
@@ -190,36 +193,36 @@ async function applyDecision(db: Db, service: ServiceRow, d: Decision): Promise<
     }
 
     if (d.create.length > 0 && !d.rollback) {
-      const created = d.create.map((c) => ({
+      const created: NewTask[] = d.create.map((c) => ({
         id: newId("tsk"),
         serviceId: service.id,
         slot: c.slot,
         generation,
         digest,
-        spec,
         hostId: c.hostId ?? null,
-        observed: c.hostId ? ("assigned" as const) : ("pending" as const),
+        observed: c.hostId ? "assigned" : "pending",
         reason: c.reason,
       }));
-      await tx.insert(schema.tasks).values(created);
+      await saveTemplate(tx, digest, spec);
+      await insertTasks(tx, created);
       for (const c of created) {
         if (c.hostId) hosts.push(c.hostId);
         events.push(taskEvent("task.created", c.id, `${name}.${c.slot}: ${c.reason}`));
       }
     }
     await pruneEndedTasks(tx, service.id);
-    if (events.length > 0) await tx.insert(schema.events).values(events);
+    await insertEvents(tx, events);
     await bumpHostTaskSets(tx, hosts);
     return { hosts };
   });
 }
 
-function taskEvent(kind: string, id: string, message: string): typeof schema.events.$inferInsert {
-  return { kind, subjectType: "task", subjectId: id, message, data: {} };
+function taskEvent(kind: string, id: string, message: string): EventRow {
+  return { kind, subjectType: "task", subjectId: id, message };
 }
 
-function serviceEvent(kind: string, id: string, message: string): typeof schema.events.$inferInsert {
-  return { kind, subjectType: "service", subjectId: id, message, data: {} };
+function serviceEvent(kind: string, id: string, message: string): EventRow {
+  return { kind, subjectType: "service", subjectId: id, message };
 }
 
 /** Keep the newest few ended tasks per slot; older ones only make every pass slower. */

@@ -4,6 +4,7 @@ import { and, eq, inArray, isNotNull, isNull, notInArray, sql } from "drizzle-or
 import { place, type SchedulerHost, type Strategy } from "../scheduler/index.ts";
 import { bumpHostTaskSets } from "../stacks/apply.ts";
 import { toDemand } from "../stacks/convert.ts";
+import { insertEvents } from "./bulk.ts";
 
 const ENDED = ["exited", "failed", "lost", "shutdown"] as const;
 const UNAME_ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64", arm: "armv7l", ia32: "i686" };
@@ -50,7 +51,7 @@ export interface SchedulePassResult {
 export async function schedulePass(db: Db, strategy: Strategy = "spread"): Promise<SchedulePassResult> {
   const t = schema.tasks;
   const pendingRows = await db
-    .select({ id: t.id, serviceId: t.serviceId, spec: t.spec, reason: t.reason })
+    .select({ id: t.id, serviceId: t.serviceId, digest: t.digest, reason: t.reason })
     .from(t)
     .where(and(eq(t.desired, "running"), isNull(t.hostId)))
     .orderBy(t.createdAt, t.slot);
@@ -58,19 +59,14 @@ export async function schedulePass(db: Db, strategy: Strategy = "spread"): Promi
   const [hosts, placedRows] = await Promise.all([
     loadSchedulerHosts(db),
     db
-      .select({ id: t.id, serviceId: t.serviceId, hostId: t.hostId, spec: t.spec })
+      .select({ id: t.id, serviceId: t.serviceId, hostId: t.hostId, digest: t.digest })
       .from(t)
       .where(and(eq(t.desired, "running"), isNotNull(t.hostId), notInArray(t.observed, [...ENDED]))),
   ]);
-  const placed = placedRows.map((r) => ({
-    ...toDemand(r.serviceId, r.spec as unknown as ServiceSpec),
-    id: r.id,
-    hostId: r.hostId!,
-  }));
-  const pending = pendingRows.map((r) => ({
-    ...toDemand(r.serviceId, r.spec as unknown as ServiceSpec),
-    id: r.id,
-  }));
+  const demands = await demandsOf(db, [...pendingRows, ...placedRows]);
+  const demand = (r: { serviceId: string; digest: string }) => demands.get(`${r.serviceId} ${r.digest}`)!;
+  const placed = placedRows.map((r) => ({ ...demand(r), id: r.id, hostId: r.hostId! }));
+  const pending = pendingRows.map((r) => ({ ...demand(r), id: r.id }));
   const plan = place({ hosts, placed }, pending, strategy);
 
   let taken: { id: string; hostId: string | null }[] = [];
@@ -85,7 +81,8 @@ export async function schedulePass(db: Db, strategy: Strategy = "spread"): Promi
     taken = result.rows.map((r) => ({ id: r.id, hostId: r.host_id }));
     const names = new Map(hosts.map((h) => [h.id, h.hostname]));
     if (taken.length > 0) {
-      await db.insert(schema.events).values(
+      await insertEvents(
+        db,
         taken.map((r) => ({
           kind: "task.assigned",
           subjectType: "task",
@@ -147,4 +144,25 @@ export async function markTasksLost(db: Db, hostIds: string[]): Promise<number> 
     );
   }
   return lost.length;
+}
+
+/** What each (service, template) asks of a host, reading each distinct template once. */
+async function demandsOf(
+  db: Db,
+  rows: { serviceId: string; digest: string }[],
+): Promise<Map<string, ReturnType<typeof toDemand>>> {
+  const digests = [...new Set(rows.map((r) => r.digest))];
+  const templates = digests.length
+    ? await db
+        .select({ digest: schema.taskTemplates.digest, spec: schema.taskTemplates.spec })
+        .from(schema.taskTemplates)
+        .where(inArray(schema.taskTemplates.digest, digests))
+    : [];
+  const specs = new Map(templates.map((t) => [t.digest, t.spec as unknown as ServiceSpec]));
+  const out = new Map<string, ReturnType<typeof toDemand>>();
+  for (const r of rows) {
+    const key = `${r.serviceId} ${r.digest}`;
+    if (!out.has(key)) out.set(key, toDemand(r.serviceId, specs.get(r.digest)!));
+  }
+  return out;
 }

@@ -15,6 +15,8 @@ export interface StackSummary {
   services: number;
   /** Tasks running (observed) over tasks wanted, across the stack. */
   running: number;
+  /** Tasks wanted that have a host. */
+  placed: number;
   desired: number;
   updatedAt: Date;
 }
@@ -28,12 +30,16 @@ export async function listStacks(db: Db, filter: { teamIds?: string[] } = {}): P
     updated_at: Date;
     services: string;
     running: string;
+    placed: string;
     desired: string;
   }>(sql`
     select st.id, st.name, st.team_id, st.revision, st.updated_at,
       (select count(*) from services s where s.stack_id = st.id) as services,
       (select count(*) from tasks t join services s on s.id = t.service_id
         where s.stack_id = st.id and t.desired = 'running' and t.observed = 'running') as running,
+      (select count(*) from tasks t join services s on s.id = t.service_id
+        where s.stack_id = st.id and t.desired = 'running' and t.host_id is not null
+          and t.observed not in ('exited', 'failed', 'lost', 'shutdown')) as placed,
       (select count(*) from tasks t join services s on s.id = t.service_id
         where s.stack_id = st.id and t.desired = 'running'
           and t.observed not in ('exited', 'failed', 'lost', 'shutdown')) as desired
@@ -47,6 +53,7 @@ export async function listStacks(db: Db, filter: { teamIds?: string[] } = {}): P
     revision: r.revision,
     services: Number(r.services),
     running: Number(r.running),
+    placed: Number(r.placed),
     desired: Number(r.desired),
     updatedAt: new Date(r.updated_at),
   }));
@@ -149,10 +156,11 @@ export async function listStackTasks(
       containerId: t.containerId,
       createdAt: t.createdAt,
       updatedAt: t.updatedAt,
-      spec: t.spec,
+      spec: schema.taskTemplates.spec,
     })
     .from(t)
     .innerJoin(s, eq(s.id, t.serviceId))
+    .innerJoin(schema.taskTemplates, eq(schema.taskTemplates.digest, t.digest))
     .leftJoin(schema.hosts, eq(schema.hosts.id, t.hostId))
     .where(
       and(

@@ -28,6 +28,7 @@ export {
   type TaskDesired,
   type TaskObserved,
   tasks,
+  taskTemplates,
   UPDATE_STATES,
   type UpdateState,
 } from "./stacks.ts";

@@ -76,6 +76,16 @@ export const services = pgTable(
   (t) => [unique("services_stack_name_unique").on(t.stackId, t.name)],
 );
 
+/**
+ * What tasks run, stored once per distinct service spec (content-addressed by
+ * templateDigest), not once per task: ten thousand replicas share one row.
+ */
+export const taskTemplates = pgTable("task_templates", {
+  digest: text("digest").primaryKey(),
+  spec: jsonb("spec").$type<StoredSpec>().notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const TASK_DESIRED = ["running", "shutdown"] as const;
 export type TaskDesired = (typeof TASK_DESIRED)[number];
 
@@ -101,10 +111,11 @@ export const tasks = pgTable(
       .notNull()
       .references(() => services.id, { onDelete: "cascade" }),
     slot: integer("slot").notNull(),
-    /** The service generation and spec digest this task runs. */
+    /** The service generation it belongs to, and the template (by digest) it runs. */
     generation: integer("generation").notNull(),
-    digest: text("digest").notNull(),
-    spec: jsonb("spec").$type<StoredSpec>().notNull(),
+    digest: text("digest")
+      .notNull()
+      .references(() => taskTemplates.digest),
     hostId: text("host_id").references(() => hosts.id, { onDelete: "set null" }),
     desired: text("desired", { enum: TASK_DESIRED }).notNull().default("running"),
     observed: text("observed", { enum: TASK_OBSERVED }).notNull().default("pending"),
