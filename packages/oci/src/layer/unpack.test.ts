@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { link, lstat, mkdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, link, lstat, mkdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
@@ -50,6 +50,16 @@ describe("unpackLayer", () => {
     const tar = Buffer.concat([buildTar([{ path: "f", body: "x" }]), Buffer.alloc(8192)]);
     const result = await unpackLayer(streamOf(tar), box.root, { whiteouts: "apply" });
     expect(result.diffId).toBe(sha256(tar));
+  });
+
+  it.skipIf(!isRoot)("gives a root-owned file root's group under an existing setgid directory", async () => {
+    // The unpacker skips fchown for a file already ours only in a root it found empty.
+    await mkdir(join(box.root, "shared"), { recursive: true });
+    await chown(join(box.root, "shared"), 0, 4321);
+    await chmod(join(box.root, "shared"), 0o2775);
+    await unpack([{ path: "shared/file", body: "x", uid: 0, gid: 0 }]);
+    const file = await lstat(join(box.root, "shared/file"));
+    expect([file.uid, file.gid]).toEqual([0, 0]);
   });
 
   it("preserves modes, mtimes and (as root) owners", async () => {

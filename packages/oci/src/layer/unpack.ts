@@ -7,6 +7,7 @@ import {
   lutimes,
   mkdir,
   open,
+  readdir,
   realpath,
   rm,
   symlink,
@@ -65,6 +66,8 @@ interface Context {
   maxEntrySize: number;
   maxPathLength: number;
   preserveOwner: boolean;
+  /** The root was empty: every directory is ours, 0700 until the end (so no setgid parent). */
+  fresh: boolean;
   extracted: Set<string>;
   /** Directory modes and mtimes, applied last: writing children changes mtimes, and a 0555 mode would stop them. */
   dirMeta: Array<{ abs: string; mode: number; mtime: Date }>;
@@ -94,6 +97,7 @@ export async function unpackLayer(
     maxEntrySize: options.maxEntrySize ?? 10 * GiB,
     maxPathLength: options.maxPathLength ?? DEFAULT_MAX_PATH_LENGTH,
     preserveOwner: options.preserveOwner ?? process.getuid?.() === 0,
+    fresh: (await readdir(destDir)).length === 0,
     extracted: new Set(),
     dirMeta: [],
     verified: new Set(),
@@ -259,8 +263,17 @@ async function writeSmallFile(ctx: Context, h: TarHeader, abs: string, data: Buf
   }
 }
 
+/**
+ * A file this process creates is owned by its euid and egid — in a root that was empty, where the
+ * unpacker made every directory 0700 and sets their modes last, so no setgid parent gives it
+ * another group meanwhile.
+ */
+const OWN_IDS = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 };
+
 async function finishFile(ctx: Context, h: TarHeader, abs: string, fh: FileHandle): Promise<void> {
-  if (ctx.preserveOwner) await fh.chown(h.uid, h.gid);
+  // One trip to the thread pool less per file for the usual root-owned file.
+  const owned = ctx.fresh && h.uid === OWN_IDS.uid && h.gid === OWN_IDS.gid;
+  if (ctx.preserveOwner && !owned) await fh.chown(h.uid, h.gid);
   await fh.chmod(h.mode);
   await applyXattrs(ctx, h, abs);
   await fh.utimes(h.mtime, h.mtime);
