@@ -307,8 +307,13 @@ describe("stack pages", () => {
     await page.waitForURL(`${url}/stacks/${STACK}/edit`);
     const editor = await visible(page, '[data-testid="yaml-input"]', "the editor with the current file");
     expect(await editor.inputValue()).toBe(YAML);
-    await editor.fill(YAML.replace("MODE: production", "MODE: staging"));
+    // DEBUG without a value is left out, with a warning at its place (line 9, after the colon).
+    await editor.fill(YAML.replace("MODE: production", "MODE: staging\n      DEBUG:"));
     await page.click('[data-testid="plan-button"]');
+    const warning = await visible(page, '[data-testid="plan-warnings"] li', "the plan's warning");
+    expect((await warning.textContent())?.trim()).toMatch(
+      /^9:13\s*DEBUG has no value and is not set; left out$/,
+    );
     const change = await visible(
       page,
       '[data-testid="plan-change"][data-field="environment.MODE"]',

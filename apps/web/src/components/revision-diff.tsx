@@ -13,12 +13,10 @@ export function RevisionDiff({ stack, n }: { stack: string; n: number }) {
   const diff = useQuery({
     ...trpc.stacks.diff.queryOptions({ name: stack, from: n - 1, to: n }),
     enabled: !first,
-    staleTime: Number.POSITIVE_INFINITY,
   });
   const revision = useQuery({
     ...trpc.stacks.revision.queryOptions({ name: stack, n }),
     enabled: first,
-    staleTime: Number.POSITIVE_INFINITY,
   });
   if (first) {
     if (!revision.data) return <QueryStatus error={revision.error} what={`revision ${n}`} />;
