@@ -24,7 +24,7 @@ function ServiceChanges({ service }: { service: ServicePlan }) {
             <td className="mono change-field">{c.field}</td>
             <td className="mono change-values">
               <span className="change-from">{formatValue(c.from)}</span>
-              <span className="change-arrow" aria-label="to">
+              <span className="change-arrow" aria-hidden="true">
                 {" → "}
               </span>
               <span className="change-to">{formatValue(c.to)}</span>

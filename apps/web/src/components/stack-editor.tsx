@@ -2,7 +2,7 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { errorCode, errorMessage } from "../lib/errors.ts";
 import { type FileIssue, parseIssues } from "../lib/spec-issues.ts";
 import { type PlanResult, useTRPC } from "../lib/trpc.ts";
@@ -95,6 +95,14 @@ export function StackEditor({ initialYaml, stack }: { initialYaml: string; stack
     [issues, failedText, text],
   );
   const fresh = planned !== null && planned.text === text;
+  // Closing or reloading the tab with unapplied changes asks first.
+  const dirty = text !== initialYaml && !deploy.isSuccess;
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
   const runPlan = () => {
     if (text.trim() === "" || plan.isPending) return;
     deploy.reset();
