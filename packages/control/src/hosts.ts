@@ -56,11 +56,7 @@ function sameSecret(a: string, b: string): boolean {
  * and a wrong secret is the same, so neither can be probed.
  */
 export async function authenticateHost(db: Db, hostId: string, secret: string, agent: AgentIdentity) {
-  const [cred] = await db
-    .select({ secretHash: schema.hostCredentials.secretHash })
-    .from(schema.hostCredentials)
-    .where(eq(schema.hostCredentials.hostId, hostId));
-  if (!cred || !sameSecret(cred.secretHash, hashSecret(secret))) {
+  if (!(await verifyHostCredential(db, hostId, secret))) {
     throw new BerthError("PermissionDenied", "the host credential is not valid for this host");
   }
   return db.transaction(async (tx) => {
@@ -94,6 +90,21 @@ export async function authenticateHost(db: Db, hostId: string, secret: string, a
     }
     return { host: host!, cameBack: before.state === "down" };
   });
+}
+
+/** The host whose credential this is, or null (unknown host and wrong secret look the same). */
+export async function verifyHostCredential(
+  db: Db,
+  hostId: string,
+  secret: string,
+): Promise<{ id: string; name: string } | null> {
+  const [row] = await db
+    .select({ id: schema.hosts.id, name: schema.hosts.name, secretHash: schema.hostCredentials.secretHash })
+    .from(schema.hostCredentials)
+    .innerJoin(schema.hosts, eq(schema.hosts.id, schema.hostCredentials.hostId))
+    .where(eq(schema.hostCredentials.hostId, hostId));
+  if (!row || !sameSecret(row.secretHash, hashSecret(secret))) return null;
+  return { id: row.id, name: row.name };
 }
 
 /**

@@ -14,7 +14,8 @@ export interface Principal {
   userId: string;
   username: string;
   role: Role;
-  via: "session" | "token";
+  /** `host`: an agent with its host credential (the registry lets hosts pull, nothing else). */
+  via: "session" | "token" | "host";
 }
 
 export function actorOf(p: Principal): Actor {

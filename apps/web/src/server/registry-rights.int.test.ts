@@ -2,12 +2,21 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createApiToken, createTeam, createUser, SYSTEM_ACTOR, setTeamMembership } from "@berth/control";
+import {
+  createApiToken,
+  createJoinToken,
+  createTeam,
+  createUser,
+  joinHost,
+  SYSTEM_ACTOR,
+  setTeamMembership,
+} from "@berth/control";
 import type { Role } from "@berth/db";
 import { schema } from "@berth/db";
 import { createFsBlobStore } from "@berth/oci";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sampleFacts } from "../../../../packages/control/src/test-support.ts";
 import type { RunningControlPlane } from "./control-plane.ts";
 import { basicAuth, pushImage, tinyImage } from "./registry-testing.ts";
 import { startTestControlPlane } from "./testing.ts";
@@ -95,6 +104,28 @@ describe("registry rights by team", () => {
       name: `${teamA}/web`,
       tags: ["1"],
     });
+  });
+
+  it("lets a host pull any repository with its credential (what its tasks run), and nothing else", async () => {
+    const db = cp.cp.database.db;
+    const { token } = await createJoinToken(db, SYSTEM_ACTOR, {});
+    const host = await joinHost(db, token, { facts: sampleFacts(), agentVersion: "test", address: null });
+    const hostAuth = basicAuth(host.hostId, host.credential);
+    for (const repo of [`${teamA}/app`, `${teamB}/app`, `${open}/app`]) {
+      expect((await get(`/v2/${repo}/manifests/1`, hostAuth)).status).toBe(200);
+    }
+    expect(await pushImage(cp.url, hostAuth, `${teamA}/from-a-host`, "1")).toMatchObject({
+      ok: false,
+      status: 403,
+      code: "DENIED",
+    });
+    const bearer = await registryToken(hostAuth, `repository:${teamB}/app:push,pull`);
+    expect(tokenClaims(bearer).access).toEqual([
+      { type: "repository", name: `${teamB}/app`, actions: ["pull"] },
+    ]);
+    expect((await get(`/v2/${teamB}/app/manifests/1`, `Bearer ${bearer}`)).status).toBe(200);
+    const wrong = await get(`/v2/${teamA}/app/manifests/1`, basicAuth(host.hostId, `${host.credential}x`));
+    expect(wrong).toMatchObject({ status: 401, code: "UNAUTHORIZED" });
   });
 
   it("lets a team's viewer pull but not push, and stores nothing of the refused push", async () => {

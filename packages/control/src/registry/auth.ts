@@ -3,6 +3,7 @@ import { type Db, type Role, schema } from "@berth/db";
 import { isRepositoryName, type RegistryAction } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import { eq } from "drizzle-orm";
+import { verifyHostCredential } from "../hosts.ts";
 import { authenticateBasic, type Principal, resolveApiToken } from "../sessions.ts";
 import { registryRights } from "./access.ts";
 
@@ -36,6 +37,8 @@ interface TokenClaims {
   sub: string;
   name: string;
   role: Role;
+  /** The token was issued to a host (agent), not a user. */
+  host?: boolean;
   exp: number;
   access: RegistryScope[];
 }
@@ -95,11 +98,16 @@ export async function grantRegistryScopes(
       if (scope.actions.includes("*")) granted.push({ type: "registry", name: "catalog", actions: ["*"] });
       continue;
     }
-    const rights: string[] = await registryRights(db, principal.userId, scope.name);
+    const rights: string[] = await rightsOf(db, principal, scope.name);
     const actions = scope.actions.includes("*") ? rights : scope.actions.filter((a) => rights.includes(a));
     if (actions.length > 0) granted.push({ type: "repository", name: scope.name, actions });
   }
   return granted;
+}
+
+/** Hosts pull any repository (to run what is deployed on them) and do nothing else; users per registryRights. */
+async function rightsOf(db: Db, principal: Principal, repository: string): Promise<string[]> {
+  return principal.via === "host" ? ["pull"] : registryRights(db, principal.userId, repository);
 }
 
 /** A short-lived bearer token for the registry (the Docker token flow): claims, then an HMAC. */
@@ -113,6 +121,7 @@ export function issueRegistryToken(
     sub: principal.userId,
     name: principal.username,
     role: principal.role,
+    ...(principal.via === "host" ? { host: true } : {}),
     exp: Math.floor(now / 1000) + REGISTRY_TOKEN_TTL_S,
     access,
   };
@@ -129,7 +138,12 @@ function verifyRegistryToken(key: Buffer, token: string, now = Date.now()): Regi
   const claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as TokenClaims;
   if (claims.exp * 1000 < now) return null;
   return {
-    principal: { userId: claims.sub, username: claims.name, role: claims.role, via: "token" },
+    principal: {
+      userId: claims.sub,
+      username: claims.name,
+      role: claims.role,
+      via: claims.host ? "host" : "token",
+    },
     grants: Array.isArray(claims.access) ? claims.access : [],
   };
 }
@@ -162,10 +176,21 @@ export async function registryCaller(
   const decoded = Buffer.from(value, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 0) throw new BerthError("Unauthenticated", "malformed Basic credentials");
-  const principal = await authenticateBasic(db, decoded.slice(0, colon), decoded.slice(colon + 1));
+  const username = decoded.slice(0, colon);
+  const password = decoded.slice(colon + 1);
+  const principal = username.startsWith("host_")
+    ? await hostPrincipal(db, username, password)
+    : await authenticateBasic(db, username, password);
   if (basicCache.size > 1000) basicCache.clear();
   basicCache.set(cacheKey, { principal, until: Date.now() + 60_000 });
   return { principal };
+}
+
+/** An agent authenticating with its host id and credential (to pull what its tasks run). */
+async function hostPrincipal(db: Db, hostId: string, secret: string): Promise<Principal> {
+  const host = await verifyHostCredential(db, hostId, secret);
+  if (!host) throw new BerthError("Unauthenticated", "the host credential is not valid");
+  return { userId: host.id, username: `host ${host.name}`, role: "viewer", via: "host" };
 }
 
 /** The outcome of an access check: allowed, refused (DENIED), or a token that lacks the scope. */
@@ -191,7 +216,7 @@ export async function checkRegistryAccess(
       ? { allowed: true }
       : { allowed: false, reason: "insufficient_scope", message: "the token does not grant the catalog" };
   }
-  const rights: string[] = await registryRights(db, caller.principal.userId, repository);
+  const rights: string[] = await rightsOf(db, caller.principal, repository);
   if (!rights.includes(action)) {
     return {
       allowed: false,
