@@ -31,7 +31,23 @@ export {
 export { isOciError, OCI_ERROR_CODES, OciError, type OciErrorCode } from "./errors.ts";
 export { ByteSource } from "./layer/byte-source.ts";
 export { type Compression, detectCompression } from "./layer/decompress.ts";
+export {
+  type LayerTarOptions,
+  layerTar,
+  measureLayerTar,
+  parseGetfattr,
+  readXattrs,
+  type XattrMap,
+} from "./layer/layer-tar.ts";
 export { readTar, type TarEntryType, type TarHeader } from "./layer/tar-reader.ts";
+export {
+  END_OF_ARCHIVE,
+  entryHeader,
+  padding as tarPadding,
+  paddingBlock,
+  type TarWriterEntry,
+  type TarWriterType,
+} from "./layer/tar-writer.ts";
 export { type UnpackOptions, type UnpackResult, unpackLayer } from "./layer/unpack.ts";
 export { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, type WhiteoutMode } from "./layer/whiteout.ts";
 export {

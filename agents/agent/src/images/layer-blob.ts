@@ -6,8 +6,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { constants, createGzip } from "node:zlib";
-import { MediaType } from "@berth/oci";
-import { diffTar } from "../build/layer/diff.ts";
+import { layerTar, MediaType } from "@berth/oci";
 import { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
 import { digestHex } from "./reference.ts";
 import type { ImageStore } from "./store.ts";
@@ -80,7 +79,7 @@ export async function rememberLayerBlob(
 
 /**
  * The stored layer `diffId` as a gzip blob: its directory tarred reproducibly (sorted names, overlay
- * whiteouts and opaque directories back as `.wh.` entries, hard links kept; the build's diffTar)
+ * whiteouts and opaque directories back as `.wh.` entries, hard links kept: @berth/oci's layerTar)
  * and compressed at a fixed level, into a temp file of the store. Hashes both the tar (diff ID) and
  * the blob (digest) on the way, and remembers the result for the layer.
  */
@@ -95,7 +94,7 @@ export async function gzipLayerBlob(store: ImageStore, diffId: string): Promise<
   let size = 0;
   try {
     const tar = async function* () {
-      for await (const chunk of diffTar(store.layerPath(diffId))) {
+      for await (const chunk of layerTar(store.layerPath(diffId))) {
         tarHash.update(chunk);
         yield chunk;
       }

@@ -4,11 +4,10 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { unpackLayer } from "@berth/oci";
+import { type LayerTarOptions, layerTar, unpackLayer } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import type { ImageStore } from "../../images/index.ts";
 import { readJson, writeFileAtomic } from "../../images/index.ts";
-import { type DiffOptions, diffTar } from "./diff.ts";
 
 /**
  * The build's content store, `<stateDir>/build/`: compressed layer blobs,
@@ -83,7 +82,7 @@ export function createBuildBlobs(stateDir: string): BuildBlobs {
 }
 
 /** Write `dir` as a layer tar into the temp dir; null when the tree holds nothing. */
-async function writeTar(dir: string, options: DiffOptions, tempDir: string) {
+async function writeTar(dir: string, options: LayerTarOptions, tempDir: string) {
   const tarFile = path.join(tempDir, `layer-${randomBytes(6).toString("hex")}.tar`);
   const hash = createHash("sha256");
   let bytes = 0;
@@ -91,7 +90,7 @@ async function writeTar(dir: string, options: DiffOptions, tempDir: string) {
   const out = createWriteStream(tarFile, { mode: 0o600 });
   try {
     await pipeline(async function* () {
-      for await (const chunk of diffTar(dir, { ...options, counter })) {
+      for await (const chunk of layerTar(dir, { ...options, counter })) {
         hash.update(chunk);
         bytes += chunk.length;
         yield chunk;
@@ -167,7 +166,7 @@ async function intoStore(tarFile: string, diffId: string, store: ImageStore): Pr
  */
 export async function commitLayer(
   dir: string,
-  options: DiffOptions,
+  options: LayerTarOptions,
   blobs: BuildBlobs,
   store: ImageStore,
 ): Promise<LayerBlob | null> {

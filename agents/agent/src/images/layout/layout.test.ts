@@ -15,13 +15,11 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { ByteSource, readTar } from "@berth/oci";
 import { isBerthError } from "@berth/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runProgram } from "../../exec.ts";
 import { createImageStore, type ImageStore } from "../store.ts";
 import { layoutMembers, type Member, sha256, tarOf } from "./__fixtures__/archive.ts";
-import { layerTar, parseGetfattr } from "./layer-tar.ts";
 import { entryName, loadImages } from "./load.ts";
 import { saveImages } from "./save.ts";
 
@@ -49,22 +47,6 @@ async function makeTree(dir: string): Promise<string> {
   return dir;
 }
 
-async function readEntries(tar: AsyncIterable<Uint8Array>) {
-  const source = new ByteSource(tar, Number.MAX_SAFE_INTEGER);
-  const entries: Array<{ path: string; type: string; linkpath: string; size: number; mode: number }> = [];
-  for await (const h of readTar(source)) {
-    entries.push({ path: h.path, type: h.type, linkpath: h.linkpath, size: h.size, mode: h.mode });
-    if (h.type === "file") await source.skip(h.size);
-  }
-  return entries;
-}
-
-async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of source) parts.push(chunk);
-  return Buffer.concat(parts);
-}
-
 async function saveTo(file: string, refs: string[], s = store) {
   return saveImages(s, refs, createWriteStream(file));
 }
@@ -79,54 +61,6 @@ async function storeContents(s: ImageStore) {
     images: (await s.list()).length,
   };
 }
-
-describe("layerTar", { timeout: 15_000 }, () => {
-  it("tars a layer reproducibly: sorted names, hard links to the first name, long names, sizes", async () => {
-    const dir = await makeTree(path.join(work, "tree"));
-    const first = await collect(layerTar(dir));
-    expect((await collect(layerTar(dir))).equals(first)).toBe(true);
-    const entries = await readEntries(Readable.from([first]));
-    expect(entries.map((e) => e.path)).toEqual([
-      "bin/",
-      "bin/sh",
-      "bin/tool",
-      "bin/tool2",
-      "etc/",
-      "etc/big",
-      "etc/deep/",
-      `etc/deep/${"n".repeat(120)}.conf`,
-    ]);
-    expect(entries.find((e) => e.path === "bin/sh")).toMatchObject({ type: "symlink", linkpath: "tool" });
-    expect(entries.find((e) => e.path === "bin/tool")).toMatchObject({ type: "file", mode: 0o755, size: 20 });
-    expect(entries.find((e) => e.path === "bin/tool2")).toMatchObject({
-      type: "hardlink",
-      linkpath: "bin/tool",
-    });
-    expect(entries.find((e) => e.path === "etc/big")?.size).toBe(3 * 1024 * 1024 + 7);
-    // GNU tar reads it the same way.
-    const tarFile = path.join(work, "layer.tar");
-    await writeFile(tarFile, first);
-    const listed = (await runProgram("tar", ["-tf", tarFile])).trim().split("\n");
-    expect(listed).toEqual(entries.map((e) => e.path));
-  });
-
-  it("parses getfattr's dump, escaped names included", () => {
-    const parsed = parseGetfattr(
-      [
-        "# file: /l/etc",
-        "trusted.overlay.opaque=0x79",
-        "",
-        "# file: /l/bin/with\\040space\\\\x",
-        "security.capability=0x0100000200200000",
-        "",
-      ].join("\n"),
-    );
-    expect(parsed.get("/l/etc")?.get("trusted.overlay.opaque")?.toString()).toBe("y");
-    expect(parsed.get("/l/bin/with space\\x")?.get("security.capability")?.toString("hex")).toBe(
-      "0100000200200000",
-    );
-  });
-});
 
 describe("save and load", { timeout: 30_000 }, () => {
   it("round trip: a loaded image has the same files, name and config, and saves to the same bytes", async () => {

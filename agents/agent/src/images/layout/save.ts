@@ -2,7 +2,18 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { formatReference, MediaType, parseReference } from "@berth/oci";
+import {
+  END_OF_ARCHIVE,
+  entryHeader,
+  formatReference,
+  layerTar,
+  MediaType,
+  measureLayerTar,
+  paddingBlock,
+  parseReference,
+  readXattrs,
+  type XattrMap,
+} from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import {
   bytesBlob,
@@ -16,8 +27,6 @@ import {
 import { parseImageRef } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
 import type { ImageRecord } from "../types.ts";
-import { layerTar, measureLayer, readXattrs, type XattrMap } from "./layer-tar.ts";
-import { END_OF_ARCHIVE, entryHeader, paddingBlock } from "./tar-header.ts";
 
 export const REF_NAME = "org.opencontainers.image.ref.name";
 export const CONTAINERD_NAME = "io.containerd.image.name";
@@ -122,7 +131,7 @@ async function remadeBlobs(store: ImageStore, content: StoredContent, made: Map<
     if (!blob) {
       const layerDir = store.layerPath(diffId);
       const xattrs = await readXattrs(layerDir);
-      blob = { ...(await measureLayer(layerDir, xattrs)), layerDir, xattrs };
+      blob = { ...(await measureLayerTar(layerDir, { xattrs, devices: "refuse" })), layerDir, xattrs };
       made.set(diffId, blob);
     }
     layers.push(blob);
@@ -161,7 +170,7 @@ function* smallFile(path: string, bytes: Buffer): Generator<Buffer> {
 async function* layerBlob(blob: Blob): AsyncGenerator<Buffer> {
   const hash = createHash("sha256");
   let size = 0;
-  for await (const chunk of layerTar(blob.layerDir!, blob.xattrs)) {
+  for await (const chunk of layerTar(blob.layerDir!, { xattrs: blob.xattrs, devices: "refuse" })) {
     hash.update(chunk);
     size += chunk.length;
     if (size > blob.size) break;

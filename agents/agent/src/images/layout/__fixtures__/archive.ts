@@ -1,6 +1,6 @@
 /** Image archives for tests, honest and hostile, made in memory. */
 import { createHash } from "node:crypto";
-import { END_OF_ARCHIVE, entryHeader, paddingBlock, type TarType } from "../tar-header.ts";
+import { END_OF_ARCHIVE, entryHeader, paddingBlock, type TarWriterType as TarType } from "@berth/oci";
 
 export interface Member {
   name: string;

@@ -1,28 +1,31 @@
 /**
  * Tar headers as `docker save` and `tar --format=posix` write them: ustar,
  * preceded by a PAX extended header when a field does not fit (long or
- * non-ASCII names, big numbers, xattrs). Deterministic: the same entry always
- * gives the same bytes.
+ * non-ASCII names and link targets, big sizes, ids or times, xattrs).
+ * Deterministic: the same entry always gives the same bytes.
  */
 
 export const BLOCK = 512;
 /** Two zero blocks end an archive. */
-export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
+export const END_OF_ARCHIVE: Buffer = Buffer.alloc(2 * BLOCK);
 
-export type TarType = "file" | "hardlink" | "symlink" | "directory" | "fifo";
+export type TarWriterType = "file" | "hardlink" | "symlink" | "directory" | "fifo" | "char" | "block";
 
-const TYPE_FLAG: Record<TarType, string> = {
+const TYPE_FLAG: Record<TarWriterType, string> = {
   file: "0",
   hardlink: "1",
   symlink: "2",
+  char: "3",
+  block: "4",
   directory: "5",
   fifo: "6",
 };
 
-export interface TarEntryHeader {
+export interface TarWriterEntry {
+  /** "/"-separated, no leading "/"; a directory's ends with "/". */
   path: string;
-  type: TarType;
-  /** Bytes of data that follow (files only). */
+  type: TarWriterType;
+  /** Bytes of data that follow (files only; ignored for other types). */
   size: number;
   mode: number;
   uid: number;
@@ -30,19 +33,24 @@ export interface TarEntryHeader {
   /** Whole seconds since the epoch. */
   mtime: number;
   linkpath?: string;
-  /** Extended attributes, written as PAX SCHILY.xattr.<name>. */
+  devmajor?: number;
+  devminor?: number;
+  /** Extended attributes, written as PAX SCHILY.xattr.<name> in name order. */
   xattrs?: ReadonlyMap<string, Buffer>;
 }
 
 const MAX_OCTAL_8 = 0o7777777;
 const MAX_OCTAL_12 = 0o77777777777;
 
+/** Bytes of zero padding after `size` bytes of data. */
 export function padding(size: number): number {
   return (BLOCK - (size % BLOCK)) % BLOCK;
 }
 
+const ZEROS = Buffer.alloc(BLOCK);
+
 export function paddingBlock(size: number): Buffer {
-  return Buffer.alloc(padding(size));
+  return ZEROS.subarray(0, padding(size));
 }
 
 function octal(value: number, length: number): string {
@@ -50,10 +58,7 @@ function octal(value: number, length: number): string {
 }
 
 const isAscii = (s: string) => /^[\x20-\x7e]*$/.test(s);
-
-function fits(value: string, max: number): boolean {
-  return isAscii(value) && Buffer.byteLength(value) <= max;
-}
+const fits = (value: string, max: number) => isAscii(value) && value.length <= max;
 
 /** A PAX record: "<length> <key>=<value>\n", where length counts itself. */
 function paxRecord(key: string, value: Buffer): Buffer {
@@ -63,7 +68,7 @@ function paxRecord(key: string, value: Buffer): Buffer {
   return Buffer.concat([Buffer.from(String(length)), body]);
 }
 
-function ustar(name: string, flag: string, size: number, h: TarEntryHeader, linkpath: string): Buffer {
+function ustar(name: string, flag: string, size: number, h: TarWriterEntry, linkpath: string): Buffer {
   const header = Buffer.alloc(BLOCK);
   header.write(name, 0, 100, "utf8");
   header.write(octal(h.mode & 0o7777, 8), 100, "latin1");
@@ -75,6 +80,10 @@ function ustar(name: string, flag: string, size: number, h: TarEntryHeader, link
   header.write(linkpath, 157, 100, "utf8");
   header.write("ustar\0", 257, "latin1");
   header.write("00", 263, "latin1");
+  if (h.type === "char" || h.type === "block") {
+    header.write(octal(Math.min(h.devmajor ?? 0, MAX_OCTAL_8), 8), 329, "latin1");
+    header.write(octal(Math.min(h.devminor ?? 0, MAX_OCTAL_8), 8), 337, "latin1");
+  }
   header.fill(0x20, 148, 156);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += header[i]!;
@@ -82,13 +91,13 @@ function ustar(name: string, flag: string, size: number, h: TarEntryHeader, link
   return header;
 }
 
-/** The PAX records an entry needs, in a fixed order (empty when ustar holds it all). */
-function paxRecords(h: TarEntryHeader): Buffer[] {
+/** The PAX records an entry needs, in a fixed order (none when ustar holds it all). */
+function paxRecords(h: TarWriterEntry, size: number): Buffer[] {
   const records: Buffer[] = [];
   const linkpath = h.linkpath ?? "";
   if (!fits(h.path, 100)) records.push(paxRecord("path", Buffer.from(h.path)));
   if (!fits(linkpath, 100)) records.push(paxRecord("linkpath", Buffer.from(linkpath)));
-  if (h.size > MAX_OCTAL_12) records.push(paxRecord("size", Buffer.from(String(h.size))));
+  if (size > MAX_OCTAL_12) records.push(paxRecord("size", Buffer.from(String(size))));
   if (h.uid > MAX_OCTAL_8) records.push(paxRecord("uid", Buffer.from(String(h.uid))));
   if (h.gid > MAX_OCTAL_8) records.push(paxRecord("gid", Buffer.from(String(h.gid))));
   if (h.mtime < 0 || h.mtime > MAX_OCTAL_12) records.push(paxRecord("mtime", Buffer.from(String(h.mtime))));
@@ -98,17 +107,21 @@ function paxRecords(h: TarEntryHeader): Buffer[] {
   return records;
 }
 
-/** Header block(s) for one entry: a PAX header (with its data) when needed, then the ustar block. */
-export function entryHeader(h: TarEntryHeader): Buffer {
-  const flag = TYPE_FLAG[h.type];
+/** Header block(s) of one entry: a PAX header (with its data) when needed, then the ustar block. A file's data and `paddingBlock(size)` follow. */
+export function entryHeader(h: TarWriterEntry): Buffer {
   const size = h.type === "file" ? h.size : 0;
   const linkpath = h.linkpath ?? "";
-  const shortName = fits(h.path, 100) ? h.path : "";
-  const shortLink = fits(linkpath, 100) ? linkpath : "";
-  const main = ustar(shortName, flag, size, h, shortLink);
-  const records = paxRecords(h);
+  const main = ustar(
+    fits(h.path, 100) ? h.path : "",
+    TYPE_FLAG[h.type],
+    size,
+    h,
+    fits(linkpath, 100) ? linkpath : "",
+  );
+  const records = paxRecords(h, size);
   if (records.length === 0) return main;
   const data = Buffer.concat(records);
-  const paxHeader = ustar("PaxHeader", "x", data.length, { ...h, mode: 0o644, uid: 0, gid: 0 }, "");
+  const pax: TarWriterEntry = { ...h, type: "file", mode: 0o644, uid: 0, gid: 0 };
+  const paxHeader = ustar("PaxHeader", "x", data.length, pax, "");
   return Buffer.concat([paxHeader, data, paddingBlock(data.length), main]);
 }
