@@ -55,6 +55,15 @@ export class ByteSource {
   }
 
   #take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
+    const first = this.#pending[0]!;
+    if (first.length >= n) {
+      // Within one chunk (most headers and small files, with gunzip's 256 KiB chunks): a view, no copy.
+      if (first.length === n) this.#pending.shift();
+      else this.#pending[0] = first.subarray(n);
+      this.#pendingBytes -= n;
+      return first.subarray(0, n);
+    }
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
