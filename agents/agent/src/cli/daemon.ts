@@ -1,3 +1,4 @@
+import type { Credentials } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import { type AgentConnection, createAgentConnection } from "../connection.ts";
 import { loadEnv, loadSystemEnv } from "../env.ts";
@@ -12,7 +13,7 @@ import { createTaskRunner } from "../tasks/runner.ts";
 import { normaliseServerUrl } from "../url.ts";
 import { AGENT_VERSION } from "../version.ts";
 import { createLocalEngine } from "./containers/context.ts";
-import { registryClientFor } from "./containers/registry.ts";
+import { controlPlaneRegistry, registryClientFor } from "./containers/registry.ts";
 import { type CliIo, errorLine, usageError } from "./io.ts";
 
 export interface DaemonFlags {
@@ -74,6 +75,12 @@ export async function daemonCommand(flags: DaemonFlags, io: CliIo): Promise<void
     log.error(errorFields(err), "adopting containers failed"),
   );
   const supervisor = startSupervisor({ runtime: engine.runtime, network: engine.network, log });
+  let hostCredential: Credentials | undefined;
+  const readHostCredential = async () => {
+    const stored = await loadCredential(config.stateDir).catch(() => null);
+    hostCredential = stored ? { username: stored.hostId, password: stored.secret } : undefined;
+  };
+  await readHostCredential();
   // The task set the control plane gave last goes on being run, connected or not.
   let connection: AgentConnection | null = null;
   const reporter = createStatusReporter({
@@ -82,7 +89,16 @@ export async function daemonCommand(flags: DaemonFlags, io: CliIo): Promise<void
     send: (frame) => connection?.send(frame) ?? false,
   });
   const runner = createTaskRunner({
-    driver: createLocalDriver({ ...engine, registry: () => registryClientFor({}) }),
+    driver: createLocalDriver({
+      ...engine,
+      // Images from the control plane's own registry are pulled with this host's credential.
+      registry: () =>
+        registryClientFor(
+          {},
+          loadEnv(),
+          controlPlaneRegistry(server, () => hostCredential),
+        ),
+    }),
     log,
     store: createTaskSetStore(config.stateDir),
     onStatus: (status) => reporter.changed(status),
@@ -96,6 +112,7 @@ export async function daemonCommand(flags: DaemonFlags, io: CliIo): Promise<void
     log,
     onTasks: (tasks) => runner.setTasks(tasks),
     onWelcome: (welcome) => {
+      void readHostCredential();
       runner.setHost(welcome.hostId);
       reporter.sendAll();
     },

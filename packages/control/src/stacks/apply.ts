@@ -48,7 +48,11 @@ export async function applyRevision(db: Db, actor: Actor, input: RevisionInput):
     const hosts = await syncServices(tx, stack.id, input.spec);
     await bumpHostTaskSets(tx, hosts);
     const verb =
-      input.kind === "rollback" ? `rolled back to revision ${input.restoredFrom}` : `${input.kind}ed`;
+      input.kind === "rollback"
+        ? `rolled back to revision ${input.restoredFrom}`
+        : input.kind === "scale"
+          ? "scaled"
+          : "deployed";
     await recordEvent(tx, {
       kind: `stack.${input.kind}`,
       subjectType: "stack",

@@ -11,7 +11,7 @@ import {
   type StackSpec,
 } from "@berth/spec";
 import { and, eq, sql } from "drizzle-orm";
-import { isMap, parseDocument } from "yaml";
+import { isMap, isScalar, parseDocument } from "yaml";
 import { type Actor, recordAudit, recordEvent } from "../events.ts";
 import type { ChangeFeed } from "../feed.ts";
 import { type Applied, applyRevision, bumpHostTaskSets } from "./apply.ts";
@@ -150,11 +150,7 @@ export async function scaleService(
       `${input.service} is global: it runs one task per host and cannot be scaled`,
     );
   }
-  const doc = parseDocument(revision.yaml, { merge: true });
-  const path = ["services", input.service, "deploy"];
-  if (!isMap(doc.getIn(path))) doc.setIn(path, doc.createNode({}));
-  doc.setIn([...path, "replicas"], input.replicas);
-  const yaml = doc.toString();
+  const yaml = withReplicas(revision.yaml, input.service, input.replicas);
   // The stored spec with the new count — not the YAML parsed again: its ${VAR}s and env_files were
   // resolved from the deployer's shell and files, which are not here.
   const scaled: StackSpec = {
@@ -235,4 +231,22 @@ async function notify(deps: StackDeps, applied: Applied): Promise<void> {
   if (!deps.feed) return;
   await deps.feed.publish({ topic: "stacks", id: applied.stackId });
   if (applied.hosts.length > 0) await deps.feed.publish({ topic: "tasks" });
+}
+
+/**
+ * The YAML with one service's replicas changed. The number is replaced where
+ * it stands, so the rest of the file keeps its every character (comments,
+ * flow lists, quoting); only when the file has no replicas there is the
+ * document re-printed with one added.
+ */
+export function withReplicas(text: string, service: string, replicas: number): string {
+  const doc = parseDocument(text, { merge: true });
+  const path = ["services", service, "deploy"];
+  const node = doc.getIn([...path, "replicas"], true);
+  if (isScalar(node) && node.range) {
+    return `${text.slice(0, node.range[0])}${replicas}${text.slice(node.range[1])}`;
+  }
+  if (!isMap(doc.getIn(path))) doc.setIn(path, doc.createNode({}));
+  doc.setIn([...path, "replicas"], replicas);
+  return doc.toString({ flowCollectionPadding: false });
 }
