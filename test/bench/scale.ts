@@ -157,12 +157,15 @@ async function main() {
     const api = createTRPCClient<AppRouter>({
       links: [httpLink({ url: `${url}/api/trpc`, headers: { authorization: `Bearer ${token}` } })],
     });
-    const join = await api.joinTokens.create.mutate({ maxUses: HOSTS, description: "scale bench" });
+    const join = await api.joinTokens.create.mutate({
+      maxUses: Math.min(10_000, HOSTS + 100),
+      description: "scale bench",
+    });
 
     // Two hollow fleets: the silent ones are a process of their own, killed at once later.
     const fleets = [
-      { count: HOSTS - SILENT, dir: "hollow-a" },
-      { count: SILENT, dir: "hollow-b" },
+      { count: HOSTS - SILENT, dir: "hollow-a", first: 0 },
+      { count: SILENT, dir: "hollow-b", first: HOSTS - SILENT },
     ].filter((f) => f.count > 0);
     say(`starting ${HOSTS} hollow hosts in ${fleets.length} processes …`);
     const joinStarted = Date.now();
@@ -172,6 +175,8 @@ async function main() {
           AGENT,
           "--hollow",
           String(f.count),
+          "--hollow-first",
+          String(f.first),
           "--server",
           url,
           "--join-token",
