@@ -9,7 +9,8 @@
  *   npx tsx test/bench/pull-unpack.ts [--runs 3] [--mb 300] [--layers 3] [--small-kb 16] [--agent FILE]
  *
  * --agent runs another bundle (a copy of an older build, to compare); --cpu-prof DIR profiles each
- * agent run (node --cpu-prof) into DIR.
+ * agent run (node --cpu-prof) into DIR; --drop-blobs pulls with keepLayerBlobs false (layers only
+ * unpacked, compressed blobs not kept: what the agent did before its content store).
  *
  * Needs skopeo, umoci, docker-registry (Debian) and the agent's bundle
  * (npx turbo run build --filter=@berth/agent). Root: umoci unpacks as root
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     "small-kb": { type: "string", default: "16" },
     agent: { type: "string", default: DEFAULT_AGENT },
     "cpu-prof": { type: "string" },
+    "drop-blobs": { type: "boolean", default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -217,6 +219,10 @@ async function main() {
     for (let run = 0; run < RUNS; run++) {
       process.stdout.write(`  run ${run + 1}/${RUNS}\n`);
       const state = path.join(work, `state${run}`);
+      if (values["drop-blobs"]) {
+        await mkdir(path.join(state, "images"), { recursive: true });
+        await writeFile(path.join(state, "images", "config.json"), '{"keepLayerBlobs":false}');
+      }
       times.berth.push(await timed(process.execPath, [...PROFILE, AGENT, "--state-dir", state, "pull", ref]));
       await rm(state, { recursive: true, force: true });
       const oci = path.join(work, `oci${run}`);

@@ -1,4 +1,4 @@
-/** The local image store (imported root filesystems for now) and container root filesystems. */
+/** The local image store (content-addressed blobs, layers unpacked once per diff ID, image records) and container root filesystems. */
 export { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
 export type { BlobFile, BlobStore, StoreSettings } from "./blobs.ts";
 export { storedLayerBlob } from "./content.ts";
