@@ -137,9 +137,9 @@ export function createAgentGateway(deps: {
           if (await recordHeartbeat(db, hostId)) await feed.publish({ topic: "hosts", id: hostId });
           return;
         case "task-status": {
-          const changed = await applyTaskStatus(db, hostId, message.statuses);
+          const { changed, significant } = await applyTaskStatus(db, hostId, message.statuses);
           log.debug({ hostId, count: message.statuses.length, changed }, "task status received");
-          if (changed > 0) await feed.publish({ topic: "stacks" });
+          if (significant > 0) await feed.publish({ topic: "stacks" });
           return;
         }
         case "error":

@@ -12,6 +12,8 @@ export interface OrchestrationOptions {
   log: Logger;
   /** Look at every service at least this often even when nothing is heard. Default 1 s. */
   intervalMs?: number;
+  /** After a change is heard, wait this long for more before a pass. Default 50 ms. */
+  debounceMs?: number;
   strategy?: Strategy;
 }
 
@@ -68,8 +70,18 @@ export function orchestrationTask(o: OrchestrationOptions): LeaderTask {
           running = null;
         });
       };
+      // A burst of changes (ten thousand task statuses) becomes one pass, not one per change.
+      let debounce: NodeJS.Timeout | undefined;
+      const soon = () => {
+        if (!debounce) {
+          debounce = setTimeout(() => {
+            debounce = undefined;
+            kick();
+          }, o.debounceMs ?? 50);
+        }
+      };
       const unsubscribe = o.feed.subscribe((change) => {
-        if (change.topic === "stacks" || change.topic === "hosts") kick();
+        if (change.topic === "stacks" || change.topic === "hosts") soon();
       });
       const interval = setInterval(kick, o.intervalMs ?? 1000);
       kick();
@@ -79,6 +91,7 @@ export function orchestrationTask(o: OrchestrationOptions): LeaderTask {
           unsubscribe();
           clearInterval(interval);
           clearTimeout(wakeTimer);
+          clearTimeout(debounce);
           await running;
         },
       };

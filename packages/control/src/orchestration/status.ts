@@ -1,15 +1,20 @@
-import { type Db, schema } from "@berth/db";
+import type { Db } from "@berth/db";
 import type { TaskStatusEntry } from "@berth/protocol";
 import { sql } from "drizzle-orm";
+import { insertEvents } from "./bulk.ts";
 
 /**
  * What an agent reported of its tasks, written where it changes something:
  * only tasks assigned to that host, only when the state, exit code or
  * reason differs. Each change is an event carrying the reason. Returns how
- * many tasks changed (the orchestrator is woken when any did).
+ * many tasks changed, and how many of those the orchestrator must look at.
  */
-export async function applyTaskStatus(db: Db, hostId: string, statuses: TaskStatusEntry[]): Promise<number> {
-  if (statuses.length === 0) return 0;
+export async function applyTaskStatus(
+  db: Db,
+  hostId: string,
+  statuses: TaskStatusEntry[],
+): Promise<{ changed: number; significant: number }> {
+  if (statuses.length === 0) return { changed: 0, significant: 0 };
   // The agent's `pending` (queued on the host) is the control plane's `assigned`.
   const state = statuses.map((s) => (s.state === "pending" ? "assigned" : s.state));
   const result = await db.execute<{
@@ -39,8 +44,9 @@ export async function applyTaskStatus(db: Db, hostId: string, statuses: TaskStat
         or (v.exit_code is not null and tasks.exit_code is distinct from v.exit_code)
         or (v.reason is not null and tasks.reason is distinct from v.reason))
     returning tasks.id, tasks.observed, tasks.reason, tasks.exit_code, tasks.slot`);
-  if (result.rows.length === 0) return 0;
-  await db.insert(schema.events).values(
+  if (result.rows.length === 0) return { changed: 0, significant: 0 };
+  await insertEvents(
+    db,
     result.rows.map((r) => ({
       kind: `task.${r.observed}`,
       subjectType: "task",
@@ -49,8 +55,19 @@ export async function applyTaskStatus(db: Db, hostId: string, statuses: TaskStat
       data: { hostId, ...(r.exit_code !== null ? { exitCode: r.exit_code } : {}) },
     })),
   );
-  return result.rows.length;
+  return {
+    changed: result.rows.length,
+    significant: result.rows.filter((r) => SIGNIFICANT.has(r.observed)).length,
+  };
 }
+
+/**
+ * States the orchestrator acts on (a task running — for monitor windows and
+ * start-first —, unhealthy, or ended). Progress on the way (pulling,
+ * starting) is recorded but wakes nobody: with ten thousand tasks starting at
+ * once, that is most of the traffic.
+ */
+const SIGNIFICANT = new Set(["running", "unhealthy", "exited", "failed", "shutdown"]);
 
 function describe(state: string, exitCode: number | null, reason: string | null): string {
   const code =
