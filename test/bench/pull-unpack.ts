@@ -10,7 +10,8 @@
  *
  * --agent runs another bundle (a copy of an older build, to compare); --cpu-prof DIR profiles each
  * agent run (node --cpu-prof) into DIR; --drop-blobs pulls with keepLayerBlobs false (layers only
- * unpacked, compressed blobs not kept: what the agent did before its content store).
+ * unpacked, compressed blobs not kept: what the agent did before its content store); --compare FILE
+ * pulls with another bundle too in every run (before/after figures under the same load).
  *
  * Needs skopeo, umoci, docker-registry (Debian) and the agent's bundle
  * (npx turbo run build --filter=@berth/agent). Root: umoci unpacks as root
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     agent: { type: "string", default: DEFAULT_AGENT },
     "cpu-prof": { type: "string" },
     "drop-blobs": { type: "boolean", default: false },
+    compare: { type: "string" },
   },
 });
 const RUNS = Number(values.runs);
@@ -47,6 +49,7 @@ const MB = Number(values.mb);
 const LAYERS = Number(values.layers);
 const SMALL = Number(values["small-kb"]) * 1024;
 const AGENT = path.resolve(values.agent);
+const COMPARE = values.compare ? path.resolve(values.compare) : null;
 const PROFILE = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(values["cpu-prof"])] : [];
 const isRoot = process.getuid?.() === 0;
 
@@ -214,17 +217,27 @@ async function main() {
       `oci:${path.join(work, "layout")}:1`,
       `docker://${ref}`,
     ]);
-    const times = { berth: [] as number[], skopeo: [] as number[], umoci: [] as number[] };
+    const times = {
+      berth: [] as number[],
+      compare: [] as number[],
+      skopeo: [] as number[],
+      umoci: [] as number[],
+    };
     process.stdout.write(`load average before: ${loadavg()}\n`);
     for (let run = 0; run < RUNS; run++) {
       process.stdout.write(`  run ${run + 1}/${RUNS}\n`);
-      const state = path.join(work, `state${run}`);
-      if (values["drop-blobs"]) {
-        await mkdir(path.join(state, "images"), { recursive: true });
-        await writeFile(path.join(state, "images", "config.json"), '{"keepLayerBlobs":false}');
+      for (const [agent, series] of [
+        [AGENT, times.berth],
+        ...(COMPARE ? [[COMPARE, times.compare] as const] : []),
+      ] as const) {
+        const state = path.join(work, `state${run}`);
+        if (values["drop-blobs"]) {
+          await mkdir(path.join(state, "images"), { recursive: true });
+          await writeFile(path.join(state, "images", "config.json"), '{"keepLayerBlobs":false}');
+        }
+        series.push(await timed(process.execPath, [...PROFILE, agent, "--state-dir", state, "pull", ref]));
+        await rm(state, { recursive: true, force: true });
       }
-      times.berth.push(await timed(process.execPath, [...PROFILE, AGENT, "--state-dir", state, "pull", ref]));
-      await rm(state, { recursive: true, force: true });
       const oci = path.join(work, `oci${run}`);
       const bundle = path.join(work, `bundle${run}`);
       times.skopeo.push(
@@ -254,6 +267,7 @@ async function main() {
         `${name.padEnd(22)}${s.toFixed(2).padStart(10)}${(mb / s).toFixed(0).padStart(8)}\n`,
       );
     row("berth-agent pull", berth);
+    if (COMPARE) row(`  ${path.basename(COMPARE)}`.slice(0, 22), median(times.compare));
     row("skopeo copy", median(times.skopeo));
     row("umoci unpack", median(times.umoci));
     row("skopeo + umoci", peer);
