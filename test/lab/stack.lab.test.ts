@@ -34,20 +34,17 @@ const ALL = [0, 1, 2] as const;
 
 /**
  * The stack: web (busybox httpd on a published port, health-checked, three replicas so one per host),
- * api (kept off zone c), worker (a sleep loop). `version` goes into every service's environment; a broken
- * web listens on another port than its health check (and its published port) expect. web's updates replace
- * its three replicas at once (quick), except the broken release's, rolled out one at a time.
+ * api (kept off zone c), worker (a sleep loop). Release 1 is what revision 1 deploys; release 2 changes
+ * every service (VERSION in the environment, api's command) and breaks web: it listens on another port
+ * than its health check (and its published port) expects. api and worker stop at once on SIGTERM.
  */
-function stackYaml(
-  name: string,
-  o: { version: number; worker: number; brokenWeb?: boolean; webParallelism?: number },
-): string {
-  const webPort = o.brokenWeb ? PORT + 1 : PORT;
+function stackYaml(name: string, o: { release: 1 | 2; worker: number }): string {
+  const webPort = o.release === 2 ? PORT + 1 : PORT;
   return `
 name: ${name}
 x-common: &common
   image: busybox
-  environment: { VERSION: "${o.version}" }
+  environment: { VERSION: "${o.release}" }
   stop_grace_period: 1s
 services:
   web:
@@ -61,23 +58,24 @@ services:
       retries: 3
     deploy:
       replicas: 3
-      update_config: { parallelism: ${o.webParallelism ?? 0}, monitor: 1s, order: stop-first, failure_action: rollback }
+      update_config: { parallelism: 1, monitor: 1s, order: stop-first, failure_action: rollback }
       rollback_config: { parallelism: 0, monitor: 1s }
   api:
     <<: *common
-    command: ["sh", "-c", "echo api v${o.version}; exec sleep 3600"]
+    command: ["sh", "-c", "${apiScript(o.release)}"]
     deploy:
       replicas: 2
       placement: { constraints: ["node.labels.zone != c"] }
       update_config: { parallelism: 0, monitor: 500ms }
   worker:
     <<: *common
-    command: ["sh", "-c", "while true; do sleep 1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 3600 & wait; done"]
     deploy:
       replicas: ${o.worker}
       update_config: { parallelism: 0, monitor: 500ms }
 `;
 }
+const apiScript = (release: number) => `trap 'exit 0' TERM; echo api v${release}; sleep 3600 & wait`;
 
 describeLab("a three-service stack on three lab hosts", () => {
   let env: LabWithControlPlane;
@@ -177,7 +175,7 @@ describeLab("a three-service stack on three lab hosts", () => {
     timed();
     const deployed = await deployStack(deps(), SYSTEM_ACTOR, {
       teamId,
-      yaml: stackYaml(stack, { version: 1, worker: 3 }),
+      yaml: stackYaml(stack, { release: 1, worker: 3 }),
     });
     expect(deployed.revision).toBe(1);
     const view = await converged("web 3, api 2, worker 3 running", { web: 3, api: 2, worker: 3 });
@@ -216,14 +214,15 @@ describeLab("a three-service stack on three lab hosts", () => {
     expect(leftWorkers).toEqual([]);
   });
 
-  it("rolls back on its own a web update whose health check fails", async () => {
+  it("rolls back on its own a web update whose health check fails; api and worker take the release", async () => {
     timed();
     const since = new Date(Date.now() - 1000);
     const web = await service("web");
-    await deployStack(deps(), SYSTEM_ACTOR, {
+    const release2 = await deployStack(deps(), SYSTEM_ACTOR, {
       teamId,
-      yaml: stackYaml(stack, { version: 1, worker: 2, brokenWeb: true, webParallelism: 1 }),
+      yaml: stackYaml(stack, { release: 2, worker: 2 }),
     });
+    expect(release2.revision).toBe(4);
     await waitFor(
       "web's update to fail and be rolled back",
       async () => (await service("web")).updateState === "rolled_back",
@@ -231,21 +230,62 @@ describeLab("a three-service stack on three lab hosts", () => {
       200,
     );
     note("web rolled back");
-    const view = await converged("web 3 running again after the rollback", { web: 3, api: 2, worker: 2 });
-    // The broken version did run, failed its health check, and caused the rollback.
+    const view = await converged(
+      "web 3 running again after the rollback, api and worker on release 2",
+      { web: 3, api: 2, worker: 2 },
+      {
+        check: (v) =>
+          containersOf(v, "web").every(({ c }) => envOf(c).VERSION === "1") &&
+          [...containersOf(v, "api"), ...containersOf(v, "worker")].every(({ c }) => envOf(c).VERSION === "2")
+            ? null
+            : "web not all on release 1, or api and worker not all on release 2",
+      },
+    );
+    // Release 2 of web did run, failed its health check, and caused the rollback.
     const events = await listEvents(env.cp.cp.database.db, { since, limit: 500 });
     const rollback = events.find((e) => e.kind === "service.rollback" && e.subjectId === web.id);
     expect(rollback?.message).toMatch(/update failed/);
     const unhealthy = events.filter((e) => e.kind === "task.unhealthy");
     expect(unhealthy.length).toBeGreaterThan(0);
     expect(unhealthy.every((e) => !view.tasks.some((t) => t.id === e.subjectId))).toBe(true);
-    // Every web task runs the old spec: its command serves the published port, and it answers.
+    // Every web task runs the old spec: its command serves the published port, healthy, and it answers.
     for (const { c } of containersOf(view, "web")) {
       expect(c.config.command).toEqual(["httpd", "-f", "-p", String(PORT), "-h", "/etc"]);
       expect(c.health).toBe("healthy");
     }
+    for (const { c } of containersOf(view, "api"))
+      expect(c.config.command).toEqual(["sh", "-c", apiScript(2)]);
     expect((await service("web")).updateState).toBe("rolled_back");
     await expectWebAnswers(view);
+  });
+
+  it("rolls the whole stack back to revision 1: every service's config, env and replicas together", async () => {
+    timed();
+    const rolled = await rollbackStack(deps(), SYSTEM_ACTOR, { teamId, name: stack, to: 1 });
+    expect(rolled.revision).toBe(5);
+    // Against revision 4 every service changes (web already runs revision 1's spec again).
+    expect(rolled.plan.services.map((s) => [s.name, s.action])).toEqual([
+      ["api", "update"],
+      ["web", "update"],
+      ["worker", "update"],
+    ]);
+    const history = await stackHistory(env.cp.cp.database.db, teamId, stack);
+    expect(history[0]).toMatchObject({ n: 5, kind: "rollback", restoredFrom: 1, current: true });
+    const v1 = await converged(
+      "every service back on release 1 with revision 1's replicas",
+      { web: 3, api: 2, worker: 3 },
+      { check: allOnVersion(1) },
+    );
+    note("revision 1 ran everywhere");
+    for (const { c } of containersOf(v1, "api")) expect(c.config.command).toEqual(["sh", "-c", apiScript(1)]);
+    const services = (await getStack(env.cp.cp.database.db, teamId, stack)).services;
+    expect(services.map((s) => [s.name, s.replicas])).toEqual([
+      ["api", 2],
+      ["web", 3],
+      ["worker", 3],
+    ]);
+    expect(services.find((s) => s.name === "api")?.updateState).toBe("completed");
+    await expectWebAnswers(v1);
   });
 
   it("replaces a dead host's tasks on the others within TTL + grace; revived, it stops its stale containers", async () => {
@@ -273,10 +313,10 @@ describeLab("a three-service stack on three lab hosts", () => {
           tasks.filter((t) => t.service === s && t.observed === "running" && t.hostId !== deadId);
         const waiting = tasks.filter((t) => t.service === "web" && t.observed === "pending");
         return running("api").length === 2 &&
-          running("worker").length === 2 &&
+          running("worker").length === 3 &&
           running("web").length === 2 &&
           waiting.length === 1 &&
-          tasks.length === 7
+          tasks.length === 8
           ? { tasks, waiting: waiting[0]! }
           : null;
       },
@@ -302,55 +342,12 @@ describeLab("a three-service stack on three lab hosts", () => {
     const view = await converged("the revived host back, web 3 running and nothing stale", {
       web: 3,
       api: 2,
-      worker: 2,
+      worker: 3,
     });
     note("the revived host converged");
     const now = (view.containers.get(dead) ?? []).map(taskIdOf);
     expect(stale.filter((id) => now.includes(id))).toEqual([]);
     await expectWebAnswers(view);
-  });
-
-  it("rolls the whole stack back to revision 1: every service's config and env together", async () => {
-    timed();
-    await deployStack(deps(), SYSTEM_ACTOR, { teamId, yaml: stackYaml(stack, { version: 2, worker: 4 }) });
-    const v2 = await converged(
-      "every service on version 2",
-      { web: 3, api: 2, worker: 4 },
-      { check: allOnVersion(2) },
-    );
-    note("version 2 ran everywhere");
-    await expectWebAnswers(v2);
-
-    started = Date.now();
-    const rolled = await rollbackStack(deps(), SYSTEM_ACTOR, { teamId, name: stack, to: 1 });
-    expect(rolled.plan.services.filter((s) => s.action === "update").map((s) => s.name)).toEqual([
-      "api",
-      "web",
-      "worker",
-    ]);
-    const history = await stackHistory(env.cp.cp.database.db, teamId, stack);
-    expect(history[0]).toMatchObject({
-      n: rolled.revision,
-      kind: "rollback",
-      restoredFrom: 1,
-      current: true,
-    });
-    const v1 = await converged(
-      "every service back on version 1 with revision 1's replicas",
-      { web: 3, api: 2, worker: 3 },
-      { check: allOnVersion(1) },
-    );
-    note("revision 1 ran everywhere");
-    for (const { c } of containersOf(v1, "api")) {
-      expect(c.config.command).toEqual(["sh", "-c", "echo api v1; exec sleep 3600"]);
-    }
-    const services = (await getStack(env.cp.cp.database.db, teamId, stack)).services;
-    expect(services.map((s) => [s.name, s.replicas, s.updateState])).toEqual([
-      ["api", 2, "completed"],
-      ["web", 3, "completed"],
-      ["worker", 3, "completed"],
-    ]);
-    await expectWebAnswers(v1);
   });
 
   it("drains a host: its tasks move away (what fits nowhere waits); activated, it runs tasks again", async () => {
