@@ -78,6 +78,8 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
   let version = -1;
   let hostId: string | undefined;
   let active = 0;
+  /** Removals in progress (tasks that left the set). */
+  let removing = 0;
   let stopped = false;
   let syncing: Promise<void> | null = null;
   let syncAgain = false;
@@ -147,12 +149,27 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     }
   }
 
+  /**
+   * The next queued task to work on: removals first; a task publishing host ports waits while containers
+   * leaving the set are being removed — one may hold its port (a revived host's lost task and its
+   * replacement), and a start then would fail.
+   */
+  function next(): number {
+    const removal = queue.findIndex((r) => !r.desired);
+    if (removal >= 0 || removing === 0) return removal >= 0 ? removal : queue.length > 0 ? 0 : -1;
+    return queue.findIndex((r) => !r.desired?.spec.ports.some((p) => p.published !== undefined));
+  }
+
   function pump(): void {
-    while (active < concurrency && queue.length > 0 && !stopped) {
-      const rec = queue.shift()!;
+    while (active < concurrency && !stopped) {
+      const at = next();
+      if (at < 0) break;
+      const rec = queue.splice(at, 1)[0]!;
       rec.queued = false;
       rec.busy = true;
       active++;
+      const removal = !rec.desired;
+      if (removal) removing++;
       const work = rec.desired ? converge(ctx, rec, rec.desired) : teardown(ctx, rec);
       work
         .catch((err: unknown) =>
@@ -161,6 +178,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         .finally(() => {
           rec.busy = false;
           active--;
+          if (removal) removing--;
           if (rec.again) {
             rec.again = false;
             kick(rec);
