@@ -1,5 +1,7 @@
-import { listStackTasks, type TaskRow } from "@berth/control";
+import { getStack, listStackTasks, type TaskRow } from "@berth/control";
+import { expect } from "vitest";
 import type { LabContainer } from "../../infra/lab/src/index.ts";
+import { waitFor } from "../support/wait.ts";
 import type { LabWithControlPlane } from "./support.ts";
 
 /**
@@ -77,4 +79,73 @@ export function indexOf(env: LabWithControlPlane, hostId: string | null): number
 /** A container's environment as the agent recorded it. */
 export function envOf(c: LabContainer): Record<string, string> {
   return (c.config.env as Record<string, string> | undefined) ?? {};
+}
+
+/**
+ * Wait until the stack runs exactly `want` (per service), no update in progress: first in the control
+ * plane's records (cheap, polled often), then as containers on `hosts` (each look runs `berth-agent ps`
+ * on every host), where `check` may ask more of them (e.g. their environment). The error says what was
+ * last seen wrong.
+ */
+export async function waitConverged(
+  env: LabWithControlPlane,
+  teamId: string,
+  stack: string,
+  what: string,
+  want: Record<string, number>,
+  o: { hosts: readonly number[]; check?: (view: StackView) => string | null },
+): Promise<StackView> {
+  let last = "";
+  const db = env.cp.cp.database.db;
+  try {
+    await waitFor(
+      `${what}: tasks running in the control plane`,
+      async () => {
+        const [tasks, { services }] = await Promise.all([
+          listStackTasks(db, teamId, stack),
+          getStack(db, teamId, stack),
+        ]);
+        const busy = services.find((s) => s.updateState === "updating" || s.updateState === "rolling_back");
+        last = busy ? `${busy.name} is ${busy.updateState}` : (tasksMismatch(tasks, want) ?? "");
+        return !last;
+      },
+      90_000,
+      100,
+    );
+    return await waitFor(
+      `${what}: containers on the hosts`,
+      async () => {
+        const view = await viewStack(env, teamId, stack, o.hosts);
+        last = tasksMismatch(view.tasks, want) ?? containersMismatch(env, view) ?? o.check?.(view) ?? "";
+        return last ? null : view;
+      },
+      30_000,
+      300,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last seen: ${last}`);
+  }
+}
+
+/** A check for waitConverged: every container has VERSION=`version` in its environment. */
+export const allOnVersion = (version: number) => (view: StackView) => {
+  const other = [...view.containers.values()].flat().find((c) => envOf(c).VERSION !== String(version));
+  return other ? `${other.name} has VERSION=${envOf(other).VERSION}, want ${version}` : null;
+};
+
+/** GET `path` on the address of every host running a task of `service`, each time from another lab host. */
+export async function expectAnswers(
+  env: LabWithControlPlane,
+  view: StackView,
+  service: string,
+  path: string,
+  body: string,
+): Promise<void> {
+  for (const t of view.tasks.filter((t) => t.service === service)) {
+    const host = env.lab.host(indexOf(env, t.hostId));
+    const from = env.lab.host((host.index + 1) % env.lab.hosts.length);
+    const page = await from.http(`http://${host.address}${path}`);
+    expect(page.status, `${from.name} → ${host.address}${path}: ${page.error}`).toBe(200);
+    expect(page.body).toContain(body);
+  }
 }

@@ -13,14 +13,16 @@ import {
 import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
 import { waitFor } from "../support/wait.ts";
 import {
+  allOnVersion,
   containersMismatch,
   containersOf,
   envOf,
+  expectAnswers,
   indexOf,
   type StackView,
   taskIdOf,
-  tasksMismatch,
   viewStack,
+  waitConverged,
 } from "./stack-helpers.ts";
 import { describeLab, type LabWithControlPlane, startLabWithControlPlane, waitAllReady } from "./support.ts";
 
@@ -112,62 +114,12 @@ describeLab("a three-service stack on three lab hosts", () => {
   };
   const note = (what: string) => process.stderr.write(`lab: ${what} after ${Date.now() - started} ms\n`);
 
-  /**
-   * Wait until the stack runs exactly `want` (per service), no update in progress: first in the control
-   * plane's records (cheap, polled often), then as containers on `hosts` (each look runs `berth-agent ps`
-   * on every host), where `check` may ask more of them (e.g. their environment).
-   */
-  const converged = async (
+  const converged = (
     what: string,
     want: Record<string, number>,
     o: { hosts?: readonly number[]; check?: (view: StackView) => string | null } = {},
-  ) => {
-    let last = "";
-    const db = env.cp.cp.database.db;
-    try {
-      await waitFor(
-        `${what}: tasks running in the control plane`,
-        async () => {
-          const [tasks, { services }] = await Promise.all([
-            listStackTasks(db, teamId, stack),
-            getStack(db, teamId, stack),
-          ]);
-          const busy = services.find((s) => s.updateState === "updating" || s.updateState === "rolling_back");
-          last = busy ? `${busy.name} is ${busy.updateState}` : (tasksMismatch(tasks, want) ?? "");
-          return !last;
-        },
-        90_000,
-        100,
-      );
-      return await waitFor(
-        `${what}: containers on the hosts`,
-        async () => {
-          const view = await viewStack(env, teamId, stack, o.hosts ?? ALL);
-          last = tasksMismatch(view.tasks, want) ?? containersMismatch(env, view) ?? o.check?.(view) ?? "";
-          return last ? null : view;
-        },
-        30_000,
-        300,
-      );
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; last seen: ${last}`);
-    }
-  };
-  const allOnVersion = (version: number) => (view: StackView) => {
-    const other = [...view.containers.values()].flat().find((c) => envOf(c).VERSION !== String(version));
-    return other ? `${other.name} has VERSION=${envOf(other).VERSION}, want ${version}` : null;
-  };
-
-  /** GET the web page on every host running a web task, each time from another lab host. */
-  const expectWebAnswers = async (view: StackView) => {
-    for (const t of view.tasks.filter((t) => t.service === "web")) {
-      const host = env.lab.host(indexOf(env, t.hostId));
-      const from = env.lab.host((host.index + 1) % 3);
-      const page = await from.http(`http://${host.address}:${PORT}/passwd`);
-      expect(page.status, `${from.name} → ${host.address}:${PORT}: ${page.error}`).toBe(200);
-      expect(page.body).toContain("root:");
-    }
-  };
+  ) => waitConverged(env, teamId, stack, what, want, { hosts: ALL, ...o });
+  const expectWebAnswers = (view: StackView) => expectAnswers(env, view, "web", `:${PORT}/passwd`, "root:");
   const service = async (name: string) =>
     (await getStack(env.cp.cp.database.db, teamId, stack)).services.find((s) => s.name === name)!;
 
