@@ -290,6 +290,7 @@ describeLab("a three-service stack on three lab hosts", () => {
     ).toBeNull();
 
     started = Date.now();
+    const revivedAt = new Date(started - 1000);
     await env.lab.reviveHost(dead);
     const view = await converged("the revived host back, web 3 running and nothing stale", {
       web: 3,
@@ -297,6 +298,11 @@ describeLab("a three-service stack on three lab hosts", () => {
       worker: 3,
     });
     note("the revived host converged");
+    // Its replacements started at the first try: none failed on a port the stale containers still held.
+    const failed = (await listEvents(db, { since: revivedAt, limit: 500 })).filter(
+      (e) => e.kind === "task.failed",
+    );
+    expect(failed.map((e) => e.message)).toEqual([]);
     const now = (view.containers.get(dead) ?? []).map(taskIdOf);
     expect(stale.filter((id) => now.includes(id))).toEqual([]);
     await expectWebAnswers(view);
