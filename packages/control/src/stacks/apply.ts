@@ -17,6 +17,11 @@ export interface RevisionInput {
   yaml: string;
   kind: (typeof schema.REVISION_KINDS)[number];
   restoredFrom?: number;
+  /**
+   * Make only these services match the revision (a scale): the others keep what they run, which differs
+   * from the revision after an automatic rollback — a scale must not start that failed update again.
+   */
+  only?: string[];
 }
 
 export interface Applied {
@@ -45,7 +50,7 @@ export async function applyRevision(db: Db, actor: Actor, input: RevisionInput):
       .update(schema.stacks)
       .set({ revision: n, updatedAt: new Date() })
       .where(eq(schema.stacks.id, stack.id));
-    const hosts = await syncServices(tx, stack.id, input.spec);
+    const hosts = await syncServices(tx, stack.id, input.spec, input.only);
     await bumpHostTaskSets(tx, hosts);
     const verb =
       input.kind === "rollback"
@@ -84,11 +89,12 @@ async function lockOrCreateStack(tx: Tx, teamId: string, name: string) {
   return stack;
 }
 
-async function syncServices(tx: Tx, stackId: string, spec: StackSpec): Promise<string[]> {
+async function syncServices(tx: Tx, stackId: string, spec: StackSpec, only?: string[]): Promise<string[]> {
   const s = schema.services;
   const existing = await tx.select().from(s).where(eq(s.stackId, stackId)).for("update");
   const now = new Date();
   for (const [name, service] of Object.entries(spec.services)) {
+    if (only && !only.includes(name)) continue;
     const digest = templateDigest(service);
     const old = existing.find((e) => e.name === name);
     const stored = service as unknown as schema.StoredSpec;
@@ -116,7 +122,9 @@ async function syncServices(tx: Tx, stackId: string, spec: StackSpec): Promise<s
       })
       .where(eq(s.id, old.id));
   }
-  const removed = existing.filter((e) => !(e.name in spec.services)).map((e) => e.id);
+  const removed = existing
+    .filter((e) => !(e.name in spec.services) && (!only || only.includes(e.name)))
+    .map((e) => e.id);
   if (removed.length === 0) return [];
   const hosts = await tx
     .selectDistinct({ hostId: schema.tasks.hostId })

@@ -166,6 +166,7 @@ export async function scaleService(
     spec: scaled,
     yaml,
     kind: "scale",
+    only: [input.service],
   });
   await notify(deps, applied);
   return { ...applied, plan, warnings: [] };

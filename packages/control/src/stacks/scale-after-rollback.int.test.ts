@@ -6,10 +6,9 @@ import { SYSTEM_ACTOR } from "../events.ts";
 import { defaultTeamId } from "../users.ts";
 import { deployStack, scaleService } from "./operations.ts";
 
-// Known bug (found by the lab tests): after an automatic rollback the service runs its previous spec while
-// the stack's current revision still holds the failed one. scaleService writes the next revision from the
-// current revision's spec and syncs every service, so scaling *another* service re-applies the failed spec
-// and starts the failed update again. `it.fails` until scaleService leaves the other services alone.
+// Found by the lab tests: after an automatic rollback a service runs its previous spec while the stack's
+// current revision still holds the failed one. A scale writes the next revision from the current one;
+// making every service match it re-applied the failed spec and started the failed update again.
 let database: Database;
 let teamId: string;
 beforeAll(async () => {
@@ -28,36 +27,60 @@ services:
     image: api:1
 `;
 
+/** A stack whose web update to web:2 failed and was rolled back to web:1, as the orchestrator leaves it. */
+async function rolledBackStack() {
+  const db = database.db;
+  const name = `rb-${Math.random().toString(36).slice(2, 8)}`;
+  await deployStack({ db }, SYSTEM_ACTOR, { teamId, yaml: file(name, "web:1") });
+  await deployStack({ db }, SYSTEM_ACTOR, { teamId, yaml: file(name, "web:2") });
+  // What orchestrate.ts writes when web:2 fails with failure_action rollback, then when the rollback ends.
+  const [stack] = await db.select().from(schema.stacks).where(eq(schema.stacks.name, name));
+  const s = schema.services;
+  const [web] = await db
+    .select()
+    .from(s)
+    .where(and(eq(s.stackId, stack!.id), eq(s.name, "web")));
+  const restored = web!.previousSpec!;
+  await db
+    .update(s)
+    .set({
+      spec: restored,
+      previousSpec: web!.spec,
+      digest: templateDigest(restored as unknown as ServiceSpec),
+      generation: web!.generation + 1,
+      updateState: "rolled_back",
+    })
+    .where(eq(s.id, web!.id));
+  const webNow = async () => (await db.select().from(s).where(eq(s.id, web!.id)))[0]!;
+  return { name, webNow };
+}
+
 describe("scaling after an automatic rollback", () => {
-  it.fails("leaves the rolled-back service on the spec it was rolled back to", async () => {
-    const db = database.db;
-    const name = `rb-${Math.random().toString(36).slice(2, 8)}`;
-    await deployStack({ db }, SYSTEM_ACTOR, { teamId, yaml: file(name, "web:1") });
-    await deployStack({ db }, SYSTEM_ACTOR, { teamId, yaml: file(name, "web:2") });
-    // What the orchestrator writes when web:2 fails with failure_action rollback (orchestrate.ts), and then
-    // when the rollback completes.
-    const [stack] = await db.select().from(schema.stacks).where(eq(schema.stacks.name, name));
-    const s = schema.services;
-    const [web2] = await db
-      .select()
-      .from(s)
-      .where(and(eq(s.stackId, stack!.id), eq(s.name, "web")));
-    const restored = web2!.previousSpec!;
-    await db
-      .update(s)
-      .set({
-        spec: restored,
-        previousSpec: web2!.spec,
-        digest: templateDigest(restored as unknown as ServiceSpec),
-        generation: web2!.generation + 1,
-        updateState: "rolled_back",
-      })
-      .where(eq(s.id, web2!.id));
+  it("leaves the rolled-back service alone when another service is scaled", async () => {
+    const { name, webNow } = await rolledBackStack();
+    await scaleService({ db: database.db }, SYSTEM_ACTOR, {
+      teamId,
+      stack: name,
+      service: "api",
+      replicas: 3,
+    });
+    const web = await webNow();
+    expect((web.spec as { image: string }).image).toBe("web:1");
+    expect(web.updateState).toBe("rolled_back");
+  });
 
-    await scaleService({ db }, SYSTEM_ACTOR, { teamId, stack: name, service: "api", replicas: 3 });
-
-    const [web] = await db.select().from(s).where(eq(s.id, web2!.id));
-    expect((web!.spec as { image: string }).image).toBe("web:1");
-    expect(web!.updateState).toBe("rolled_back");
+  // Still open: scaling the rolled-back service itself takes its spec from the current revision (web:2).
+  // Swarm scales the spec the service runs; here the revision's YAML would then disagree with its spec.
+  it.fails("keeps the rolled-back spec when that service itself is scaled", async () => {
+    const { name, webNow } = await rolledBackStack();
+    await scaleService({ db: database.db }, SYSTEM_ACTOR, {
+      teamId,
+      stack: name,
+      service: "web",
+      replicas: 2,
+    });
+    const web = await webNow();
+    expect((web.spec as { image: string }).image).toBe("web:1");
+    expect(web.updateState).toBe("rolled_back");
   });
 });
