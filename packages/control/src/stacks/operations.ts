@@ -5,6 +5,7 @@ import {
   type ParseOptions,
   parseStack,
   planStack,
+  type ServiceSpec,
   SpecError,
   type SpecWarning,
   type StackPlan,
@@ -153,11 +154,19 @@ export async function scaleService(
   const yaml = withReplicas(revision.yaml, input.service, input.replicas);
   // The stored spec with the new count — not the YAML parsed again: its ${VAR}s and env_files were
   // resolved from the deployer's shell and files, which are not here.
+  // The spec the service runs now: after an automatic rollback that is not the revision's (which still
+  // holds the failed update); scaling must not start that update again. The revision's YAML then shows
+  // what was deployed, its spec what runs.
+  const [running] = await deps.db
+    .select({ spec: schema.services.spec })
+    .from(schema.services)
+    .where(and(eq(schema.services.stackId, stack.id), eq(schema.services.name, input.service)));
+  const base = running ? (running.spec as unknown as ServiceSpec) : service;
   const scaled: StackSpec = {
     ...spec,
     services: {
       ...spec.services,
-      [input.service]: { ...service, deploy: { ...service.deploy, replicas: input.replicas } },
+      [input.service]: { ...base, deploy: { ...base.deploy, replicas: input.replicas } },
     },
   };
   const plan = planStack(spec, scaled);

@@ -69,9 +69,8 @@ describe("scaling after an automatic rollback", () => {
     expect(web.updateState).toBe("rolled_back");
   });
 
-  // Still open: scaling the rolled-back service itself takes its spec from the current revision (web:2).
-  // Swarm scales the spec the service runs; here the revision's YAML would then disagree with its spec.
-  it.fails("keeps the rolled-back spec when that service itself is scaled", async () => {
+  // As Swarm does: a scale changes the replicas of the spec the service runs.
+  it("keeps the rolled-back spec when that service itself is scaled", async () => {
     const { name, webNow } = await rolledBackStack();
     await scaleService({ db: database.db }, SYSTEM_ACTOR, {
       teamId,
@@ -81,6 +80,7 @@ describe("scaling after an automatic rollback", () => {
     });
     const web = await webNow();
     expect((web.spec as { image: string }).image).toBe("web:1");
+    expect((web.spec as { deploy: { replicas: number } }).deploy.replicas).toBe(2);
     expect(web.updateState).toBe("rolled_back");
   });
 });
