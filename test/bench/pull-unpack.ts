@@ -21,13 +21,13 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createGzip } from "node:zlib";
+import { freePort, need, timed } from "./support.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_AGENT = path.join(ROOT, "agents/agent/dist/berth-agent.js");
@@ -52,36 +52,6 @@ const AGENT = path.resolve(values.agent);
 const COMPARE = values.compare ? path.resolve(values.compare) : null;
 const PROFILE = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(values["cpu-prof"])] : [];
 const isRoot = process.getuid?.() === 0;
-
-function need(program: string, pkg: string): void {
-  if (spawnSync("sh", ["-c", 'command -v "$1"', "sh", program]).status !== 0) {
-    throw new Error(`${program} is missing: apt-get install -y ${pkg}`);
-  }
-}
-
-/** Seconds one program takes; throws with its stderr when it fails. */
-function timed(program: string, args: string[]): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      if (code !== 0) reject(new Error(`${program} ${args.join(" ")} failed (${signal ?? code}): ${stderr}`));
-      else resolve(Number(process.hrtime.bigint() - t0) / 1e9);
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 

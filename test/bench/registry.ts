@@ -14,11 +14,11 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { freePort, need, timed } from "./support.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -34,36 +34,8 @@ const RUNS = Number(values.runs);
 const MB = Number(values.mb);
 const LAYERS = Number(values.layers);
 
-function need(program: string, pkg: string): void {
-  if (spawnSync("sh", ["-c", 'command -v "$1"', "sh", program]).status !== 0) {
-    throw new Error(`${program} is missing: apt-get install -y ${pkg}`);
-  }
-}
-
 /** Time one skopeo run. Async: Berth's registry serves from this very process. */
-function skopeo(args: string[]): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn("skopeo", args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      if (code !== 0)
-        reject(new Error(`skopeo ${args.join(" ")} failed (${signal ?? `exit code ${code}`}): ${stderr}`));
-      else resolve(Number(process.hrtime.bigint() - t0) / 1e9);
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const skopeo = (args: string[]) => timed("skopeo", args);
 
 const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 

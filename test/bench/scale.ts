@@ -14,13 +14,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { AppRouter } from "@berth/web/router";
 import { createTRPCClient, httpLink } from "@trpc/client";
+import { freePort } from "./support.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SERVER = path.join(ROOT, "apps/web/dist/server.js");
@@ -45,17 +45,6 @@ const SERVICES = Number(args.services);
 const SILENT = Number(args.silent);
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitUntil<T>(
   what: string,

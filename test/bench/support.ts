@@ -1,0 +1,43 @@
+/** What the benchmarks share: checking for a program, timing one run of it, a free port. */
+import { spawn, spawnSync } from "node:child_process";
+import net from "node:net";
+
+/** Throw, naming the Debian package, when `program` is not on PATH. */
+export function need(program: string, pkg: string): void {
+  if (spawnSync("sh", ["-c", 'command -v "$1"', "sh", program]).status !== 0) {
+    throw new Error(`${program} is missing: apt-get install -y ${pkg}`);
+  }
+}
+
+/**
+ * Seconds one run of a program takes, spawn to exit; throws with its stderr
+ * when it fails. Async, so a server in this very process keeps serving.
+ */
+export function timed(program: string, args: string[]): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (code !== 0) {
+        reject(
+          new Error(`${program} ${args.join(" ")} failed (${signal ?? `exit code ${code}`}): ${stderr}`),
+        );
+      } else resolve(Number(process.hrtime.bigint() - t0) / 1e9);
+    });
+  });
+}
+
+/** A TCP port nothing listens on now, on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
