@@ -1,88 +1,25 @@
-import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { createUser } from "@berth/control";
 import { EXIT_CODES } from "@berth/protocol/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningControlPlane } from "../../web/src/server/control-plane.ts";
 import { startTestControlPlane } from "../../web/src/server/testing.ts";
+import {
+  type BerthResult,
+  type BerthRunOptions,
+  ensureBuilt,
+  runBerth as runBuiltBerth,
+} from "./testing/berth-bin.ts";
 
-const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
-const BIN = path.join(CLI_DIR, "dist", "berth.js");
 const PASSWORD = "correct horse battery staple";
-const RUN_TIMEOUT_MS = 20_000;
 
-/** Newest modification time among the files the bundle is built from. */
-async function newestSource(dir: string): Promise<number> {
-  let newest = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || !entry.name.endsWith(".ts") || entry.name.endsWith(".test.ts")) continue;
-    newest = Math.max(newest, (await stat(path.join(entry.parentPath, entry.name))).mtimeMs);
-  }
-  return newest;
-}
-
-/** The tests run the built CLI, as users do; build it when it is missing or older than its sources. */
-async function ensureBuilt(): Promise<void> {
-  const built = await stat(BIN).then(
-    (s) => s.mtimeMs,
-    () => 0,
-  );
-  const sources = Math.max(
-    await newestSource(path.join(CLI_DIR, "src")),
-    (await stat(path.join(CLI_DIR, "package.json"))).mtimeMs,
-  );
-  if (built > sources) return;
-  await promisify(execFile)("npx", ["tsup"], { cwd: CLI_DIR, timeout: 60_000 });
-}
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface RunOptions {
-  env?: Record<string, string>;
-  stdin?: string;
-}
-
-/** Run `node dist/berth.js ...args` with HOME and the config in `home`, and only the environment given. */
-function runBerth(home: string, args: string[], options: RunOptions = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: home,
-        BERTH_CONFIG: path.join(home, "config.json"),
-        ...options.env,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`berth ${args.join(" ")} did not exit within ${RUN_TIMEOUT_MS}ms; stderr: ${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.stdin ?? "");
-  });
+/** `berth ...args` (the built bundle, as users run it) with HOME and the config in `home`. */
+function runBerth(home: string, args: string[], options: BerthRunOptions = {}): Promise<BerthResult> {
+  return runBuiltBerth(home, process.env.PATH ?? "/usr/bin:/bin", args, options);
 }
 
 /** A port nothing listens on: bound once by us, then closed. */
@@ -116,7 +53,7 @@ afterAll(() => cp?.stop());
 describe("berth against a real control plane", () => {
   let home: string;
   let username: string;
-  const berth = (args: string[], options?: RunOptions) => runBerth(home, args, options);
+  const berth = (args: string[], options?: BerthRunOptions) => runBerth(home, args, options);
 
   beforeAll(async () => {
     home = await mkdtemp(path.join(os.tmpdir(), "berth-cli-int-"));
@@ -229,7 +166,7 @@ describe("berth against a real control plane", () => {
 
 describe("berth failures", () => {
   let home: string;
-  const berth = (args: string[], options?: RunOptions) => runBerth(home, args, options);
+  const berth = (args: string[], options?: BerthRunOptions) => runBerth(home, args, options);
 
   beforeAll(async () => {
     home = await mkdtemp(path.join(os.tmpdir(), "berth-cli-int-"));
