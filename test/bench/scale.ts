@@ -109,8 +109,10 @@ function spawnLogged(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
     tail = (tail + String(d)).slice(-4000);
   });
   child.once("exit", (code, signal) => {
-    if (code && code !== 0)
+    // 143: SIGTERM from our own clean-up.
+    if (code && code !== 0 && code !== 143) {
       process.stderr.write(`${path.basename(args[0]!)} exited ${code ?? signal}: ${tail}\n`);
+    }
   });
   return child;
 }
