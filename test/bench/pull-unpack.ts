@@ -17,7 +17,7 @@
  * (npx turbo run build --filter=@berth/agent). Root: umoci unpacks as root
  * (else --rootless), the agent keeps owners. Exits 0 whatever the figures.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
@@ -27,7 +27,8 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createGzip } from "node:zlib";
-import { freePort, need, timed } from "./support.ts";
+import { type RegistryPeer, startRegistryPeer } from "../../agents/agent/src/images/pull/interop-support.ts";
+import { median, need, timed } from "./support.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_AGENT = path.join(ROOT, "agents/agent/dist/berth-agent.js");
@@ -141,24 +142,6 @@ async function makeLayout(work: string): Promise<{ tarBytes: number; files: numb
   return { tarBytes, files };
 }
 
-async function startDockerRegistry(dir: string): Promise<{ host: string; proc: ChildProcess }> {
-  const port = await freePort();
-  await mkdir(dir, { recursive: true });
-  const config = path.join(dir, "config.yml");
-  await writeFile(
-    config,
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
-  );
-  const proc = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
-  for (let i = 0; i < 100; i++) {
-    if ((await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => null))?.ok)
-      return { host: `127.0.0.1:${port}`, proc };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("docker-registry did not start within 10 s");
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const loadavg = () =>
   os
     .loadavg()
@@ -173,13 +156,12 @@ async function main() {
     throw new Error(`${AGENT} is missing: npx turbo run build --filter=@berth/agent`);
   });
   const work = await mkdtemp(path.join(os.tmpdir(), "berth-bench-pull-"));
-  let registry: ChildProcess | undefined;
+  let registry: RegistryPeer | undefined;
   try {
     process.stdout.write(`making a ${MB} MB image of ${LAYERS} gzip layers …\n`);
     const { tarBytes, files } = await makeLayout(work);
-    const dr = await startDockerRegistry(path.join(work, "registry"));
-    registry = dr.proc;
-    const ref = `${dr.host}/bench/img:1`;
+    registry = await startRegistryPeer();
+    const ref = `${registry.host}/bench/img:1`;
     await timed("skopeo", [
       "copy",
       "--quiet",
@@ -247,7 +229,7 @@ async function main() {
       })\nload average after: ${loadavg()}; nproc ${os.cpus().length}\n`,
     );
   } finally {
-    registry?.kill();
+    await registry?.stop();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@
  *
  * Needs skopeo and docker-registry (Debian). Exits 0 whatever the figures.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -18,7 +18,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { freePort, need, timed } from "./support.ts";
+import { startRegistryPeer } from "../../agents/agent/src/images/pull/interop-support.ts";
+import { freePort, median, need, timed } from "./support.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -101,23 +102,6 @@ async function makeLayout(dir: string): Promise<number> {
   return layers.reduce((n, l) => n + l.size, 0) + config.length + manifest.length;
 }
 
-async function startDockerRegistry(dir: string): Promise<{ host: string; proc: ChildProcess }> {
-  const port = await freePort();
-  await mkdir(dir, { recursive: true });
-  const config = path.join(dir, "config.yml");
-  await writeFile(
-    config,
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
-  );
-  const proc = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
-  for (let i = 0; i < 100; i++) {
-    if ((await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => null))?.ok)
-      return { host: `127.0.0.1:${port}`, proc };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("docker-registry did not start");
-}
-
 async function waitFor(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -128,8 +112,6 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
     `${url} did not answer within ${timeoutMs / 1000} s (build first: npx turbo run build --filter=@berth/web)`,
   );
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
   need("skopeo", "skopeo");
@@ -159,8 +141,8 @@ async function main() {
       await new Promise((r) => server.once("exit", r));
     });
     await waitFor(`http://127.0.0.1:${port}/healthz`, 120_000);
-    const dr = await startDockerRegistry(path.join(work, "docker-registry"));
-    stops.unshift(async () => dr.proc.kill());
+    const dr = await startRegistryPeer();
+    stops.unshift(() => dr.stop());
     const targets = [
       {
         name: "berth",

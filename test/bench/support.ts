@@ -1,4 +1,4 @@
-/** What the benchmarks share: checking for a program, timing one run of it, a free port. */
+/** What the benchmarks share: checking for a program, timing one run of it, a free port, a median. */
 import { spawn, spawnSync } from "node:child_process";
 import net from "node:net";
 
@@ -41,3 +41,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** The middle value (the upper one of the two middles for an even count). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

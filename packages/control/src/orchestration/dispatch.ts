@@ -1,22 +1,30 @@
 import { type Db, schema } from "@berth/db";
 import type { DesiredTask, Tasks } from "@berth/protocol";
-import type { ServiceSpec } from "@berth/spec";
 import { and, eq, inArray, notInArray } from "drizzle-orm";
 import type { Logger } from "pino";
+import { ENDED } from "../orchestrator/types.ts";
+import { serviceSpecOf } from "../stacks/apply.ts";
 import { taskName, toTaskSpec } from "../stacks/convert.ts";
 
-const ENDED = ["exited", "failed", "lost", "shutdown"] as const;
-
-/** The complete set of tasks a host should run now, with its version. */
-export async function taskSetsFor(db: Db, hostIds: string[]): Promise<Map<string, Tasks>> {
-  const sets = new Map<string, Tasks>();
-  if (hostIds.length === 0) return sets;
-  const versions = await db
+/** Each host's task-set version (0 for a host that never had one). */
+async function versionsOf(db: Db, hostIds: string[]): Promise<Map<string, number>> {
+  const rows = await db
     .select({ hostId: schema.hostTaskSets.hostId, version: schema.hostTaskSets.version })
     .from(schema.hostTaskSets)
     .where(inArray(schema.hostTaskSets.hostId, hostIds));
-  for (const id of hostIds) sets.set(id, { type: "tasks", version: 0, tasks: [] });
-  for (const v of versions) sets.get(v.hostId)!.version = v.version;
+  return new Map(rows.map((v) => [v.hostId, v.version]));
+}
+
+/** The complete set of tasks a host should run now, with its version (read here unless given). */
+export async function taskSetsFor(
+  db: Db,
+  hostIds: string[],
+  known?: Map<string, number>,
+): Promise<Map<string, Tasks>> {
+  const sets = new Map<string, Tasks>();
+  if (hostIds.length === 0) return sets;
+  const versions = known ?? (await versionsOf(db, hostIds));
+  for (const id of hostIds) sets.set(id, { type: "tasks", version: versions.get(id) ?? 0, tasks: [] });
   const t = schema.tasks;
   const rows = await db
     .select({
@@ -39,7 +47,7 @@ export async function taskSetsFor(db: Db, hostIds: string[]): Promise<Map<string
       stack: r.stack,
       service: r.service,
       slot: r.slot,
-      spec: toTaskSpec(r.stack, r.spec as unknown as ServiceSpec),
+      spec: toTaskSpec(r.stack, serviceSpecOf(r.spec)),
     };
     sets.get(r.hostId!)!.tasks.push(task);
   }
@@ -77,14 +85,10 @@ export function createDispatcher(deps: {
     if (connected.length === 0) return;
     const force = new Set(forced);
     forced.clear();
-    const versions = await deps.db
-      .select({ hostId: schema.hostTaskSets.hostId, version: schema.hostTaskSets.version })
-      .from(schema.hostTaskSets)
-      .where(inArray(schema.hostTaskSets.hostId, connected));
-    const current = new Map(versions.map((v) => [v.hostId, v.version]));
+    const current = await versionsOf(deps.db, connected);
     const due = connected.filter((id) => force.has(id) || sent.get(id) !== (current.get(id) ?? 0));
     if (due.length === 0) return;
-    const sets = await taskSetsFor(deps.db, due);
+    const sets = await taskSetsFor(deps.db, due, current);
     for (const [hostId, set] of sets) {
       if (deps.send(hostId, set)) sent.set(hostId, set.version);
     }

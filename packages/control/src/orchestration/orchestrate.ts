@@ -6,7 +6,7 @@ import { reconcileService } from "../orchestrator/reconcile.ts";
 import type { Decision, ServiceView, TaskView } from "../orchestrator/types.ts";
 import { satisfies } from "../scheduler/filter.ts";
 import type { SchedulerHost } from "../scheduler/index.ts";
-import { bumpHostTaskSets } from "../stacks/apply.ts";
+import { bumpHostTaskSets, serviceSpecOf } from "../stacks/apply.ts";
 import { type EventRow, insertEvents, insertTasks, type NewTask, saveTemplate } from "./bulk.ts";
 import { loadSchedulerHosts, markTasksLost } from "./schedule.ts";
 
@@ -77,7 +77,7 @@ export async function orchestratePass(db: Db, now = Date.now()): Promise<PassRes
 
   const result: PassResult = { changed: false, hosts: [] };
   for (const { service, stack } of services) {
-    const spec = service.spec as unknown as ServiceSpec;
+    const spec = serviceSpecOf(service.spec);
     const view: ServiceView = {
       id: service.id,
       name: service.name,
@@ -85,7 +85,7 @@ export async function orchestratePass(db: Db, now = Date.now()): Promise<PassRes
       generation: service.generation,
       digest: service.digest,
       updateState: service.updateState,
-      ...(service.previousSpec ? { previousSpec: service.previousSpec as unknown as ServiceSpec } : {}),
+      ...(service.previousSpec ? { previousSpec: serviceSpecOf(service.previousSpec) } : {}),
       ...(service.updateStartedAt ? { updateStartedAt: service.updateStartedAt.getTime() } : {}),
     };
     const tasks = byService.get(service.id) ?? [];
@@ -163,7 +163,7 @@ async function applyDecision(db: Db, service: ServiceRow, d: Decision): Promise<
     let generation = service.generation;
     if (d.rollback && service.previousSpec) {
       spec = service.previousSpec;
-      digest = templateDigest(spec as unknown as ServiceSpec);
+      digest = templateDigest(serviceSpecOf(spec));
       generation += 1;
       await tx
         .update(schema.services)

@@ -1,12 +1,11 @@
 import { type Db, schema } from "@berth/db";
-import type { ServiceSpec } from "@berth/spec";
 import { and, eq, inArray, isNotNull, isNull, notInArray, sql } from "drizzle-orm";
+import { ENDED } from "../orchestrator/types.ts";
 import { place, type SchedulerHost, type Strategy } from "../scheduler/index.ts";
-import { bumpHostTaskSets } from "../stacks/apply.ts";
+import { bumpHostTaskSets, serviceSpecOf } from "../stacks/apply.ts";
 import { toDemand } from "../stacks/convert.ts";
 import { insertEvents } from "./bulk.ts";
 
-const ENDED = ["exited", "failed", "lost", "shutdown"] as const;
 const UNAME_ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64", arm: "armv7l", ia32: "i686" };
 
 export async function loadSchedulerHosts(db: Db): Promise<SchedulerHost[]> {
@@ -158,7 +157,7 @@ async function demandsOf(
         .from(schema.taskTemplates)
         .where(inArray(schema.taskTemplates.digest, digests))
     : [];
-  const specs = new Map(templates.map((t) => [t.digest, t.spec as unknown as ServiceSpec]));
+  const specs = new Map(templates.map((t) => [t.digest, serviceSpecOf(t.spec)]));
   const out = new Map<string, ReturnType<typeof toDemand>>();
   for (const r of rows) {
     const key = `${r.serviceId} ${r.digest}`;

@@ -1,12 +1,5 @@
 import type { UpdatePolicy } from "@berth/spec";
-import {
-  type CreateTask,
-  type Decision,
-  type ServiceView,
-  type ShutdownTask,
-  type TaskView,
-  TERMINAL,
-} from "./types.ts";
+import { type CreateTask, type Decision, type ServiceView, type TaskView, TERMINAL } from "./types.ts";
 
 export interface ReconcileOptions {
   /** For a global service: the hosts it should run on, one task each. */
@@ -232,5 +225,3 @@ function byProgress(a: TaskView, b: TaskView): number {
 function bySlotNumber(a: string, b: string): number {
   return Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
-
-export type { ShutdownTask };

@@ -70,4 +70,5 @@ export interface Decision {
 }
 
 /** Observed states of a task that is not running and never will again. */
-export const TERMINAL: ReadonlySet<TaskObserved> = new Set(["exited", "failed", "lost", "shutdown"]);
+export const ENDED = ["exited", "failed", "lost", "shutdown"] as const satisfies readonly TaskObserved[];
+export const TERMINAL: ReadonlySet<TaskObserved> = new Set(ENDED);

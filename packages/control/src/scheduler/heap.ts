@@ -4,14 +4,6 @@ export class Heap<T> {
 
   constructor(private readonly less: (a: T, b: T) => boolean) {}
 
-  get size(): number {
-    return this.items.length;
-  }
-
-  peek(): T | undefined {
-    return this.items[0];
-  }
-
   push(item: T): void {
     const a = this.items;
     a.push(item);

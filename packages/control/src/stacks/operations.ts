@@ -5,7 +5,6 @@ import {
   type ParseOptions,
   parseStack,
   planStack,
-  type ServiceSpec,
   SpecError,
   type SpecWarning,
   type StackPlan,
@@ -15,7 +14,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { isMap, isScalar, parseDocument } from "yaml";
 import { type Actor, recordAudit, recordEvent } from "../events.ts";
 import type { ChangeFeed } from "../feed.ts";
-import { type Applied, applyRevision, bumpHostTaskSets } from "./apply.ts";
+import { type Applied, applyRevision, bumpHostTaskSets, serviceSpecOf } from "./apply.ts";
 
 export interface StackDeps {
   db: Db;
@@ -161,7 +160,7 @@ export async function scaleService(
     .select({ spec: schema.services.spec })
     .from(schema.services)
     .where(and(eq(schema.services.stackId, stack.id), eq(schema.services.name, input.service)));
-  const base = running ? (running.spec as unknown as ServiceSpec) : service;
+  const base = running ? serviceSpecOf(running.spec) : service;
   const scaled: StackSpec = {
     ...spec,
     services: {

@@ -1,11 +1,12 @@
 import { type Db, schema } from "@berth/db";
 import { BerthError } from "@berth/protocol";
 import { planStack, type StackPlan, type StackSpec } from "@berth/spec";
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { ENDED } from "../orchestrator/types.ts";
 import { findStack } from "./operations.ts";
 
 /** Live tasks: wanted running and not ended. */
-const LIVE = sql`${schema.tasks.desired} = 'running' and ${schema.tasks.observed} not in ('exited', 'failed', 'lost', 'shutdown')`;
+const LIVE = and(eq(schema.tasks.desired, "running"), notInArray(schema.tasks.observed, [...ENDED]));
 
 export interface StackSummary {
   id: string;
@@ -34,17 +35,16 @@ export async function listStacks(db: Db, filter: { teamIds?: string[] } = {}): P
     desired: string;
   }>(sql`
     select st.id, st.name, st.team_id, st.revision, st.updated_at,
-      (select count(*) from services s where s.stack_id = st.id) as services,
-      (select count(*) from tasks t join services s on s.id = t.service_id
-        where s.stack_id = st.id and t.desired = 'running' and t.observed = 'running') as running,
-      (select count(*) from tasks t join services s on s.id = t.service_id
-        where s.stack_id = st.id and t.desired = 'running' and t.host_id is not null
-          and t.observed not in ('exited', 'failed', 'lost', 'shutdown')) as placed,
-      (select count(*) from tasks t join services s on s.id = t.service_id
-        where s.stack_id = st.id and t.desired = 'running'
-          and t.observed not in ('exited', 'failed', 'lost', 'shutdown')) as desired
+      count(distinct s.id) as services,
+      count(t.id) filter (where t.observed = 'running') as running,
+      count(t.id) filter (where t.host_id is not null) as placed,
+      count(t.id) as desired
     from stacks st
+    left join services s on s.stack_id = st.id
+    left join tasks t on t.service_id = s.id and t.desired = 'running'
+      and t.observed <> all(${sql.param([...ENDED])}::text[])
     ${filter.teamIds ? sql`where st.team_id = any(${sql.param(filter.teamIds)}::text[])` : sql``}
+    group by st.id
     order by st.name`);
   return rows.rows.map((r) => ({
     id: r.id,

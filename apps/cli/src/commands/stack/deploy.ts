@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { parseDuration } from "../../lib/duration.ts";
 import { parseFlag } from "../../lib/errors.ts";
-import { printResult } from "../../lib/io.ts";
 import { renderPlan } from "../../lib/plan.ts";
 import { type Deps, openSession } from "../context.ts";
 import { FILE_RULES } from "./plan.ts";
@@ -10,9 +9,9 @@ import {
   detachOption,
   type FileFlags,
   fileOption,
-  followRollout,
   nameOption,
   readStackFileFor,
+  reportAndFollow,
   sendStackFile,
   teamOption,
   timeoutOption,
@@ -65,20 +64,11 @@ Examples:
           from: result.revision - 1,
           to: result.revision,
         })}`;
-      if (flags.detach) {
-        printResult(deps.io, s.flags.output, result, text);
-        return;
-      }
-      if (s.flags.output === "text") deps.io.stdout(`${text()}\n`);
-      const { outcome, error } = await followRollout(deps, s, {
-        team: flags.team,
-        name,
-        plan: result.plan,
-        baseline,
-        timeoutMs,
+      await reportAndFollow(deps, s, {
+        detach: flags.detach,
+        result,
+        text,
+        follow: { team: flags.team, name, plan: result.plan, baseline, timeoutMs },
       });
-      if (s.flags.output === "json") printResult(deps.io, "json", { ...result, rollout: outcome }, () => "");
-      else if (!error) deps.io.stdout(`\n${name} is running: every service has its replicas.\n`);
-      if (error) throw error;
     });
 }

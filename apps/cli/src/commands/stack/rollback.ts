@@ -2,12 +2,18 @@ import type { Command } from "commander";
 import { call } from "../../lib/api.ts";
 import { parseDuration } from "../../lib/duration.ts";
 import { parseFlag } from "../../lib/errors.ts";
-import { printResult } from "../../lib/io.ts";
 import { renderPlan } from "../../lib/plan.ts";
 import { parseRevision } from "../../lib/stack-diff.ts";
 import { type Deps, openSession } from "../context.ts";
 import { FOLLOW_RULES } from "./deploy.ts";
-import { currentTasks, detachOption, followRollout, stackName, teamOption, timeoutOption } from "./shared.ts";
+import {
+  currentTasks,
+  detachOption,
+  reportAndFollow,
+  stackName,
+  teamOption,
+  timeoutOption,
+} from "./shared.ts";
 
 interface RollbackFlags {
   team: string;
@@ -45,20 +51,11 @@ export function registerStackRollback(stack: Command, deps: Deps): void {
           result.plan,
           { from: result.revision - 1, to: result.revision },
         )}`;
-      if (flags.detach) {
-        printResult(deps.io, s.flags.output, result, text);
-        return;
-      }
-      if (s.flags.output === "text") deps.io.stdout(`${text()}\n`);
-      const { outcome, error } = await followRollout(deps, s, {
-        team: flags.team,
-        name,
-        plan: result.plan,
-        baseline,
-        timeoutMs,
+      await reportAndFollow(deps, s, {
+        detach: flags.detach,
+        result,
+        text,
+        follow: { team: flags.team, name, plan: result.plan, baseline, timeoutMs },
       });
-      if (s.flags.output === "json") printResult(deps.io, "json", { ...result, rollout: outcome }, () => "");
-      else if (!error) deps.io.stdout(`\n${name} is running: every service has its replicas.\n`);
-      if (error) throw error;
     });
 }

@@ -3,6 +3,7 @@ import type { Target } from "../../lib/api.ts";
 import { call } from "../../lib/api.ts";
 import { CliError, parseFlag } from "../../lib/errors.ts";
 import { processInterrupts, untilInterrupted } from "../../lib/interrupt.ts";
+import { printResult } from "../../lib/io.ts";
 import { renderWarnings } from "../../lib/plan.ts";
 import { type RolloutOutcome, rolloutError, watchRollout } from "../../lib/rollout.ts";
 import { readStackFile, type StackFilePayload } from "../../lib/stack-file.ts";
@@ -135,4 +136,30 @@ export async function followRollout(
     throw err;
   });
   return { outcome, error: rolloutError(o.name, outcome, o.timeoutMs) };
+}
+
+/**
+ * What deploy and rollback do once the revision is stored: print it (with
+ * --detach, and stop there), else follow the rollout until it lands, then
+ * say so — or throw what stopped it.
+ */
+export async function reportAndFollow<R extends object>(
+  deps: Deps,
+  s: Session,
+  o: {
+    detach: boolean | undefined;
+    result: R;
+    text: () => string;
+    follow: { team: string; name: string; plan: Planned["plan"]; baseline: TaskRow[]; timeoutMs: number };
+  },
+): Promise<void> {
+  if (o.detach) {
+    printResult(deps.io, s.flags.output, o.result, o.text);
+    return;
+  }
+  if (s.flags.output === "text") deps.io.stdout(`${o.text()}\n`);
+  const { outcome, error } = await followRollout(deps, s, o.follow);
+  if (s.flags.output === "json") printResult(deps.io, "json", { ...o.result, rollout: outcome }, () => "");
+  else if (!error) deps.io.stdout(`\n${o.follow.name} is running: every service has its replicas.\n`);
+  if (error) throw error;
 }
