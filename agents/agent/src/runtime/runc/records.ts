@@ -33,11 +33,16 @@ export function pidAlive(pid: number | null): boolean {
   }
 }
 
+/**
+ * The exit code conmon wrote, or null while there is none yet. conmon creates
+ * the file before it writes the number: an empty file is "not yet", not a
+ * code (callers that find the process gone fall back to 255 themselves).
+ */
 export async function readExitCode(file: string): Promise<{ code: number; at: Date } | null> {
   try {
     const [text, info] = await Promise.all([readFile(file, "utf8"), stat(file)]);
     const code = Number.parseInt(text.trim(), 10);
-    return { code: Number.isInteger(code) ? code : 255, at: info.mtime };
+    return Number.isInteger(code) ? { code, at: info.mtime } : null;
   } catch {
     return null;
   }
