@@ -6,12 +6,19 @@
  * docker://… oci:DIR` then `umoci unpack`, interleaved. Prints MB/s (of the
  * uncompressed layers) and the ratio. Issue 4's goal: the agent >= 100 MB/s.
  *
- *   npx tsx test/bench/pull-unpack.ts [--runs 3] [--mb 300] [--layers 3] [--small-kb 16] [--agent FILE]
+ *   npx tsx test/bench/pull-unpack.ts [--runs 3] [--mb 300] [--layers 3] [--small-kb 16] [--agent FILE] [--keep-cache]
  *
  * --agent runs another bundle (a copy of an older build, to compare); --cpu-prof DIR profiles each
  * agent run (node --cpu-prof) into DIR; --drop-blobs pulls with keepLayerBlobs false (layers only
  * unpacked, compressed blobs not kept: what the agent did before its content store); --compare FILE
  * pulls with another bundle too in every run (before/after figures under the same load).
+ *
+ * Every run's output stays until the end. Removing it between runs made the next run measure
+ * the file system, not the unpacker: on ext4 without a journal (these machines), the inode
+ * allocator skips inodes freed in the last 30 s, one buffer lookup each, so creating files soon
+ * after deleting thousands costs several times more (perf: 45% of the agent's CPU in
+ * ext4's recently_deleted). The layers are made in memory for the same reason. Each timed step
+ * starts after `sync` and, as root, with the page cache dropped (see settle; --keep-cache not).
  *
  * Needs skopeo, umoci, docker-registry (Debian) and the agent's bundle
  * (npx turbo run build --filter=@berth/agent). Root: umoci unpacks as root
@@ -19,15 +26,15 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createGzip } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import { type RegistryPeer, startRegistryPeer } from "../../agents/agent/src/images/pull/interop-support.ts";
+import { END_OF_ARCHIVE, entryHeader, paddingBlock } from "../../packages/oci/src/layer/tar-writer.ts";
 import { median, need, timed } from "./support.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -43,6 +50,7 @@ const { values } = parseArgs({
     "cpu-prof": { type: "string" },
     "drop-blobs": { type: "boolean", default: false },
     compare: { type: "string" },
+    "keep-cache": { type: "boolean", default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -56,24 +64,34 @@ const isRoot = process.getuid?.() === 0;
 
 const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest("hex")}`;
-}
-
-/** Layer 0: files of 8 MiB; the others: files of about SMALL bytes in directories of 100. */
-async function fillLayer(root: string, index: number, bytes: number): Promise<number> {
+/**
+ * One layer's tar, made in memory (no file is created or deleted to make it, see the note on
+ * deletions below): layer 0 holds files of 8 MiB, the others files of about SMALL bytes, 100 to
+ * a directory. Returns the tar and its file count.
+ */
+function layerTar(index: number, bytes: number): { tar: Buffer; files: number } {
   const big = index === 0;
+  const parts: Buffer[] = [];
+  const entry = (path: string, type: "file" | "directory", size: number) =>
+    entryHeader({
+      path,
+      type,
+      size,
+      mode: type === "file" ? 0o644 : 0o755,
+      uid: 0,
+      gid: 0,
+      mtime: 1_700_000_000,
+    });
   let files = 0;
   for (let left = bytes; left > 0; files++) {
     const size = Math.min(left, big ? 8 << 20 : Math.max(1, Math.floor(SMALL * (0.5 + Math.random()))));
-    const dir = path.join(root, `d${Math.floor(files / 100)}`);
-    if (files % 100 === 0) await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, `f${files}`), randomBytes(size));
+    const dir = `d${Math.floor(files / 100)}/`;
+    if (files % 100 === 0) parts.push(entry(dir, "directory", 0));
+    parts.push(entry(`${dir}f${files}`, "file", size), randomBytes(size), paddingBlock(size));
     left -= size;
   }
-  return files;
+  parts.push(END_OF_ARCHIVE);
+  return { tar: Buffer.concat(parts), files };
 }
 
 /** An OCI layout with LAYERS gzip layers; returns the uncompressed bytes and the file count. */
@@ -85,20 +103,13 @@ async function makeLayout(work: string): Promise<{ tarBytes: number; files: numb
   let tarBytes = 0;
   let files = 0;
   for (let i = 0; i < LAYERS; i++) {
-    const root = path.join(work, `layer${i}`);
-    files += await fillLayer(root, i, Math.floor((MB * 1024 * 1024) / LAYERS));
-    const tar = path.join(work, `layer${i}.tar`);
-    spawnSync("tar", ["-C", root, "--sort=name", "--owner=0", "--group=0", "-cf", tar, "."]);
-    await rm(root, { recursive: true, force: true });
-    const gz = `${tar}.gz`;
-    await pipeline(createReadStream(tar), createGzip({ level: 1 }), createWriteStream(gz));
-    tarBytes += (await stat(tar)).size;
-    const diffId = await sha256File(tar);
-    const digest = await sha256File(gz);
-    await pipeline(createReadStream(gz), createWriteStream(path.join(blobs, digest.slice(7))));
-    layers.push({ digest, size: (await stat(gz)).size, diffId });
-    await rm(tar);
-    await rm(gz);
+    const layer = layerTar(i, Math.floor((MB * 1024 * 1024) / LAYERS));
+    const gz = gzipSync(layer.tar, { level: 1 });
+    const digest = sha256(gz);
+    await writeFile(path.join(blobs, digest.slice(7)), gz);
+    layers.push({ digest, size: gz.length, diffId: sha256(layer.tar) });
+    tarBytes += layer.tar.length;
+    files += layer.files;
   }
   const config = Buffer.from(
     JSON.stringify({
@@ -142,6 +153,17 @@ async function makeLayout(work: string): Promise<{ tarBytes: number; files: numb
   return { tarBytes, files };
 }
 
+/**
+ * Every timed step starts from the same state: what earlier steps left dirty is written back (its
+ * write-back would take CPU from this one) and, as root, the page cache is dropped (a machine whose
+ * memory fills with cache is slower to write: pages must first be reclaimed). --keep-cache skips the drop.
+ */
+const DROP_CACHES = isRoot && !values["keep-cache"];
+function settle(): void {
+  spawnSync("sync");
+  if (DROP_CACHES) writeFileSync("/proc/sys/vm/drop_caches", "3\n");
+}
+
 const loadavg = () =>
   os
     .loadavg()
@@ -175,23 +197,26 @@ async function main() {
       skopeo: [] as number[],
       umoci: [] as number[],
     };
-    process.stdout.write(`load average before: ${loadavg()}\n`);
+    process.stdout.write(
+      `load average before: ${loadavg()}; before each step: sync${DROP_CACHES ? ", page cache dropped" : ""}\n`,
+    );
     for (let run = 0; run < RUNS; run++) {
       process.stdout.write(`  run ${run + 1}/${RUNS}\n`);
       for (const [agent, series] of [
         [AGENT, times.berth],
         ...(COMPARE ? [[COMPARE, times.compare] as const] : []),
       ] as const) {
-        const state = path.join(work, `state${run}`);
+        const state = path.join(work, `state${run}-${series === times.berth ? "agent" : "compare"}`);
         if (values["drop-blobs"]) {
           await mkdir(path.join(state, "images"), { recursive: true });
           await writeFile(path.join(state, "images", "config.json"), '{"keepLayerBlobs":false}');
         }
+        settle();
         series.push(await timed(process.execPath, [...PROFILE, agent, "--state-dir", state, "pull", ref]));
-        await rm(state, { recursive: true, force: true });
       }
       const oci = path.join(work, `oci${run}`);
       const bundle = path.join(work, `bundle${run}`);
+      settle();
       times.skopeo.push(
         await timed("skopeo", [
           "copy",
@@ -201,11 +226,10 @@ async function main() {
           `oci:${oci}:1`,
         ]),
       );
+      settle();
       times.umoci.push(
         await timed("umoci", ["unpack", ...(isRoot ? [] : ["--rootless"]), "--image", `${oci}:1`, bundle]),
       );
-      await rm(oci, { recursive: true, force: true });
-      await rm(bundle, { recursive: true, force: true });
     }
     const mb = tarBytes / 1024 / 1024;
     const berth = median(times.berth);

@@ -60,9 +60,15 @@ class BlobCopy {
   async write(chunk: Buffer): Promise<void> {
     if (this.#failed) throw this.#failed;
     if (!this.#out.write(chunk)) {
+      // The stream's own error listener (above) keeps the error; this one only stops the wait.
       await new Promise<void>((resolve) => {
-        this.#out.once("drain", resolve);
-        this.#out.once("error", () => resolve());
+        const done = () => {
+          this.#out.off("drain", done);
+          this.#out.off("error", done);
+          resolve();
+        };
+        this.#out.on("drain", done);
+        this.#out.on("error", done);
       });
     }
   }
