@@ -42,7 +42,7 @@ export function registerImageArchiveCommands(program: Command, io: CliIo): void 
 
   program
     .command("load")
-    .summary("load images from an OCI image layout tarball (stdin by default; plain or gzip)")
+    .summary("load images from an OCI image layout or docker save tarball (stdin by default; plain or gzip)")
     .option("-i, --input <file>", 'read from this file ("-": stdin)')
     .option("-q, --quiet", "print nothing")
     .action(async (f: { input?: string; quiet?: boolean }, cmd: Command) => {

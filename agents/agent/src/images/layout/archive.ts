@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, open } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -13,13 +13,39 @@ export const MAX_JSON_BYTES = MAX_MANIFEST_BYTES;
 const TOP_FILES = new Set(["oci-layout", "index.json", "manifest.json", "repositories"]);
 const DIRECTORIES = new Set(["", "blobs", "blobs/sha256"]);
 const BLOB = /^blobs\/sha256\/([a-f0-9]{64})$/;
+/**
+ * The members of Docker's archive format from before Docker 25 (and podman's and skopeo's
+ * docker-archive): a config `<hex>.json`, layers `<hex>/layer.tar` or `<hex>.tar` (a duplicate
+ * may be a symlink to another), and the v1 metadata `<hex>/json` and `<hex>/VERSION` (skipped).
+ */
+const LEGACY_DIRECTORY = /^[a-f0-9]{64}$/;
+const LEGACY_CONFIG = /^[a-f0-9]{64}\.json$/;
+const LEGACY_LAYER = /^[a-f0-9]{64}(\/layer)?\.tar$/;
+const LEGACY_V1 = /^[a-f0-9]{64}\/(json|VERSION)$/;
 
-/** An OCI layout tarball read into a directory: its small files in memory, its blobs checked and on disk. */
+/** An image archive read into a directory: its small files in memory, its blobs checked and on disk. */
 export interface ReadArchive {
   /** oci-layout, index.json, manifest.json, repositories, when present. */
   files: Map<string, Buffer>;
   /** Digest → path of the blob file (its content has this digest). */
   blobs: Map<string, string>;
+  /** Docker's old format: member name (a config or a layer) → the digest of its content, in `blobs`. */
+  legacy: Map<string, string>;
+  /** Where the blob files are; `addBlob` puts more there. */
+  blobDir: string;
+}
+
+/** Adds a blob made while loading (a manifest for an image of Docker's old format). */
+export async function addBlob(archive: ReadArchive, digest: string, data: Buffer): Promise<void> {
+  if (archive.blobs.has(digest)) return;
+  const file = path.join(archive.blobDir, digest.slice("sha256:".length));
+  const handle = await open(file, "wx", 0o600);
+  try {
+    await handle.writeFile(data);
+  } finally {
+    await handle.close();
+  }
+  archive.blobs.set(digest, file);
 }
 
 const bad = (message: string) => new BerthError("InvalidArgument", `not an OCI image archive: ${message}`);
@@ -55,8 +81,8 @@ async function collect(source: ByteSource, name: string, size: number): Promise<
   return Buffer.concat(parts);
 }
 
-/** Writes a blob to `file`, checking its content against the digest its name claims. */
-async function writeBlob(source: ByteSource, hex: string, size: number, file: string): Promise<void> {
+/** Writes `size` bytes of the archive to `file`; returns their sha256 (hex). */
+async function writeMember(source: ByteSource, size: number, file: string): Promise<string> {
   const hash = createHash("sha256");
   const handle = await open(file, "wx", 0o600);
   try {
@@ -67,15 +93,39 @@ async function writeBlob(source: ByteSource, hex: string, size: number, file: st
   } finally {
     await handle.close();
   }
-  const actual = hash.digest("hex");
+  return hash.digest("hex");
+}
+
+/** Writes a blob to `file`, checking its content against the digest its name claims. */
+async function writeBlob(source: ByteSource, hex: string, size: number, file: string): Promise<void> {
+  const actual = await writeMember(source, size, file);
   if (actual !== hex) throw bad(`blob sha256:${hex} has the digest sha256:${actual}`);
 }
 
+/** A member of Docker's old format, kept as the blob of its digest; returns the digest. */
+async function writeLegacy(
+  source: ByteSource,
+  size: number,
+  result: ReadArchive,
+  temp: string,
+): Promise<string> {
+  const hex = await writeMember(source, size, temp);
+  const digest = `sha256:${hex}`;
+  if (result.blobs.has(digest)) await rm(temp);
+  else {
+    const file = path.join(result.blobDir, hex);
+    await rename(temp, file);
+    result.blobs.set(digest, file);
+  }
+  return digest;
+}
+
 /**
- * Reads an image archive (an OCI image layout as a tar, plain or gzip) into
- * `dir`. Only the layout's own members are accepted — oci-layout,
- * index.json, blobs/sha256/<hex>, and the manifest.json and repositories
- * Docker adds — so no member can name a path of its choosing; each blob is
+ * Reads an image archive (an OCI image layout as a tar, plain or gzip, or
+ * Docker's format from before Docker 25) into `dir`. Only the formats' own
+ * members are accepted — oci-layout, index.json, blobs/sha256/<hex>, the
+ * manifest.json and repositories Docker adds, and the old format's members
+ * (LEGACY_*) — so no member can name a path of its choosing; each blob is
  * hashed as it is written and refused unless it matches its name.
  */
 export async function readArchive(input: AsyncIterable<Uint8Array>, dir: string): Promise<ReadArchive> {
@@ -91,12 +141,21 @@ async function readMembers(input: AsyncIterable<Uint8Array>, dir: string): Promi
   const blobDir = path.join(dir, "blobs");
   await mkdir(blobDir, { recursive: true });
   const source = new ByteSource(await uncompressed(input), MAX_ARCHIVE_BYTES);
-  const result: ReadArchive = { files: new Map(), blobs: new Map() };
+  const result: ReadArchive = { files: new Map(), blobs: new Map(), legacy: new Map(), blobDir };
+  /** Old-format layers that are symlinks to another layer member. */
+  const aliases = new Map<string, string>();
   let members = 0;
   for await (const header of readTar(source)) {
     members += 1;
     const name = memberName(header.path);
-    if (header.type === "directory" && DIRECTORIES.has(name)) continue;
+    if (header.type === "directory" && (DIRECTORIES.has(name) || LEGACY_DIRECTORY.test(name))) continue;
+    if (header.type === "symlink" && LEGACY_LAYER.test(name)) {
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(name), header.linkpath));
+      if (!LEGACY_LAYER.test(target))
+        throw bad(`"${header.path}" links to "${header.linkpath}", not a layer`);
+      aliases.set(name, target);
+      continue;
+    }
     if (header.type !== "file")
       throw bad(`member "${header.path}" is a ${header.type}; only files are expected`);
     const blob = BLOB.exec(name);
@@ -109,15 +168,25 @@ async function readMembers(input: AsyncIterable<Uint8Array>, dir: string): Promi
       const file = path.join(blobDir, blob[1]!);
       await writeBlob(source, blob[1]!, header.size, file);
       result.blobs.set(digest, file);
-    } else if (/^[a-f0-9]{64}(\/|\.json$)/.test(name)) {
-      throw bad(
-        `"${header.path}" is Docker's archive format from before Docker 25; save the image again with Docker 25 or later, or as an OCI layout (skopeo copy … oci-archive:FILE)`,
-      );
+    } else if (LEGACY_CONFIG.test(name) || LEGACY_LAYER.test(name)) {
+      if (result.legacy.has(name)) throw bad(`${name} appears twice`);
+      if (LEGACY_CONFIG.test(name) && header.size > MAX_JSON_BYTES) {
+        throw bad(`${name} is ${header.size} bytes; the limit is ${MAX_JSON_BYTES}`);
+      }
+      const temp = path.join(dir, `member-${members}`);
+      result.legacy.set(name, await writeLegacy(source, header.size, result, temp));
+    } else if (LEGACY_V1.test(name)) {
+      await source.skip(header.size);
     } else {
       throw bad(`unexpected member "${header.path}"`);
     }
   }
   await source.finish();
   if (members === 0) throw bad("the archive is empty");
+  for (const [name, target] of aliases) {
+    const digest = result.legacy.get(target);
+    if (!digest) throw bad(`"${name}" links to "${target}", which is not in the archive`);
+    result.legacy.set(name, digest);
+  }
   return result;
 }

@@ -19,7 +19,7 @@ import { isBerthError } from "@berth/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runProgram } from "../../exec.ts";
 import { createImageStore, type ImageStore } from "../store.ts";
-import { layoutMembers, type Member, sha256, tarOf } from "./__fixtures__/archive.ts";
+import { layoutMembers, legacyMembers, type Member, sha256, tarOf } from "./__fixtures__/archive.ts";
 import { entryName, loadImages } from "./load.ts";
 import { saveImages } from "./save.ts";
 
@@ -142,6 +142,34 @@ describe("save and load", { timeout: 30_000 }, () => {
     expect(image.layers).toEqual([sha256(layer)]);
   });
 
+  it("loads Docker's format from before Docker 25: every tag named, a symlinked duplicate layer shared", async () => {
+    const base = tarOf([{ name: "hello", data: "hi\n" }]);
+    const top = tarOf([
+      { name: "etc/", type: "directory" },
+      { name: "etc/motd", data: "legacy\n" },
+    ]);
+    const archive = tarOf(
+      legacyMembers({ layers: [base, top, base], repoTags: ["legacy:1", "reg.local:5000/x/legacy:2"] }),
+    );
+    const loaded = await loadImages(store, Readable.from([archive]));
+    expect(loaded.map((l) => l.name)).toEqual(["legacy:1", "reg.local:5000/x/legacy:2"]);
+    expect(loaded[1]!.digest).toBe(loaded[0]!.digest);
+    const image = await store.inspect("legacy:1");
+    expect(image.layers).toEqual([sha256(base), sha256(top), sha256(base)]);
+    expect(image.config.env).toContain("LEGACY=1");
+    const { layerDirs } = await store.resolve("reg.local:5000/x/legacy:2");
+    expect(await readFile(path.join(layerDirs[1]!, "etc", "motd"), "utf8")).toBe("legacy\n");
+    expect(await storeContents(store)).toMatchObject({ layers: expect.any(Array), temp: [], leases: [] });
+    expect((await storeContents(store)).layers).toHaveLength(2);
+  });
+
+  it("loads an untagged image of the old format without a name", async () => {
+    const archive = tarOf(legacyMembers({ layers: [tarOf([{ name: "a", data: "a" }])], repoTags: null }));
+    expect(await loadImages(store, Readable.from([archive]))).toEqual([
+      { name: null, digest: expect.stringMatching(/^sha256:/) },
+    ]);
+  });
+
   it("names images from containerd's annotation or a name:tag ref.name", () => {
     expect(entryName({ "io.containerd.image.name": "docker.io/library/busybox:1" })).toBe("busybox:1");
     expect(entryName({ "org.opencontainers.image.ref.name": "reg.local:5000/app:2" })).toBe(
@@ -194,13 +222,33 @@ const HOSTILE: Array<{ name: string; archive: () => Buffer; error: RegExp }> = [
     error: /oci-layout is missing/,
   },
   {
-    name: "Docker's old archive format",
+    name: "an old-format archive naming no image",
     archive: () =>
       tarOf([
         { name: `${"a".repeat(64)}/layer.tar`, data: goodLayer },
         { name: "manifest.json", data: "[]" },
       ]),
-    error: /before Docker 25/,
+    error: /manifest.json names no image/,
+  },
+  {
+    name: "an old-format layer that is not the one its config lists",
+    archive: () => tarOf(legacyMembers({ layers: [goodLayer], diffIds: [sha256(Buffer.from("other"))] })),
+    error: /layer "[a-f0-9]{64}\/layer.tar" is sha256:[a-f0-9]{64}, but [a-f0-9]{64}.json lists/,
+  },
+  {
+    name: "an old-format layer symlink pointing elsewhere",
+    archive: () =>
+      tarOf([
+        ...legacyMembers({ layers: [goodLayer] }),
+        { name: `${"b".repeat(64)}/layer.tar`, type: "symlink", linkpath: "../../etc/passwd" },
+      ]),
+    error: /links to "..\/..\/etc\/passwd", not a layer/,
+  },
+  {
+    name: "an old-format manifest.json naming a layer the archive lacks",
+    archive: () =>
+      tarOf(legacyMembers({ layers: [goodLayer] }).filter((m) => !m.name.endsWith("/layer.tar"))),
+    error: /layer "[a-f0-9]{64}\/layer.tar" is missing from the archive/,
   },
   {
     name: "a layer that unpacks to another diff ID than its config says",

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
@@ -10,6 +10,7 @@ import {
   LAYER_MEDIA_TYPES,
   MAX_CONFIG_BYTES,
   MAX_MANIFEST_BYTES,
+  MediaType,
   type ImageConfig as OciImageConfig,
   parseImageConfig,
   parseManifest,
@@ -17,13 +18,14 @@ import {
   unpackLayer,
 } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
+import { z } from "zod";
 import { rememberLayerBlob } from "../layer-blob.ts";
 import { withLayerLock } from "../pull/layer.ts";
 import { hostPlatform, selectManifest, toImageConfig } from "../pull/platform.ts";
 import { toBerthError } from "../pull/pull.ts";
 import { digestHex, normalizeName } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
-import { type ReadArchive, readArchive } from "./archive.ts";
+import { addBlob, type ReadArchive, readArchive } from "./archive.ts";
 import { CONTAINERD_NAME, REF_NAME } from "./save.ts";
 
 export interface LoadedImage {
@@ -109,15 +111,99 @@ async function candidate(archive: ReadArchive, entry: Descriptor): Promise<Candi
   return { name, digest, mediaType, size: bytes.length, manifest, config };
 }
 
-/** Every image the archive's index.json names, checked before anything enters the store. */
+/** manifest.json of Docker's archive format from before Docker 25: one entry per image. */
+const legacyManifestSchema = z.array(
+  z.object({
+    Config: z.string(),
+    RepoTags: z.array(z.string()).nullish(),
+    Layers: z.array(z.string()),
+  }),
+);
+
+const sha256Of = (data: Buffer) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
+
+/** A RepoTags entry as the store names it: Docker writes "busybox:1", skopeo "docker.io/library/busybox:1". */
+function repoTagName(tag: string): string {
+  try {
+    return normalizeName(familiarString(parseReference(tag)));
+  } catch {
+    throw bad(`manifest.json has the tag "${tag}", which is not an image name`);
+  }
+}
+
+/**
+ * The images of Docker's archive format from before Docker 25 (and of podman's and skopeo's
+ * docker-archive): each manifest.json entry becomes an OCI manifest of its config and its
+ * uncompressed layers, one candidate per tag. A layer must be the one its config lists.
+ */
+async function legacyCandidates(archive: ReadArchive): Promise<Candidate[]> {
+  let json: unknown;
+  try {
+    json = JSON.parse(archive.files.get("manifest.json")!.toString("utf8"));
+  } catch (err) {
+    throw bad(`manifest.json is not JSON: ${(err as Error).message}`);
+  }
+  const entries = legacyManifestSchema.safeParse(json);
+  if (!entries.success)
+    throw bad(`manifest.json is not Docker's image list: ${entries.error.issues[0]?.message}`);
+  if (entries.data.length === 0) throw bad("manifest.json names no image");
+  const member = (name: string, what: string) => {
+    const digest = archive.legacy.get(name.replace(/^(\.\/)+/, ""));
+    if (!digest) throw bad(`${what} "${name}" is missing from the archive`);
+    return digest;
+  };
+  const result: Candidate[] = [];
+  for (const entry of entries.data) {
+    const configDigest = member(entry.Config, "config");
+    const configBytes = await readFile(archive.blobs.get(configDigest)!);
+    const config = parseImageConfig(configBytes);
+    if (config.rootfs.diff_ids.length !== entry.Layers.length) {
+      throw bad(
+        `${entry.Config} lists ${config.rootfs.diff_ids.length} layers; manifest.json gives ${entry.Layers.length}`,
+      );
+    }
+    const layers: Descriptor[] = [];
+    for (const [i, name] of entry.Layers.entries()) {
+      const digest = member(name, "layer");
+      if (digest !== config.rootfs.diff_ids[i]) {
+        throw bad(`layer "${name}" is ${digest}, but ${entry.Config} lists ${config.rootfs.diff_ids[i]}`);
+      }
+      const { size } = await stat(archive.blobs.get(digest)!);
+      layers.push({ mediaType: MediaType.OciLayer, digest, size });
+    }
+    const bytes = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.OciManifest,
+        config: { mediaType: MediaType.OciConfig, digest: configDigest, size: configBytes.length },
+        layers,
+      }),
+    );
+    const parsed = parseManifest(bytes, MediaType.OciManifest);
+    if (parsed.kind !== "manifest") throw bad(`${entry.Config}: not an image`);
+    const digest = sha256Of(bytes);
+    await addBlob(archive, digest, bytes);
+    const names = entry.RepoTags?.length ? entry.RepoTags.map(repoTagName) : [null];
+    for (const name of names) {
+      result.push({
+        name,
+        digest,
+        mediaType: MediaType.OciManifest,
+        size: bytes.length,
+        manifest: parsed.manifest,
+        config,
+      });
+    }
+  }
+  return result;
+}
+
+/** Every image the archive names (its index.json, or manifest.json in Docker's old format), checked before anything enters the store. */
 async function candidates(archive: ReadArchive): Promise<Candidate[]> {
   const layout = archive.files.get("oci-layout");
   if (!layout) {
-    throw bad(
-      archive.files.has("manifest.json")
-        ? "Docker's archive format from before Docker 25 is not supported (no oci-layout)"
-        : "oci-layout is missing",
-    );
+    if (archive.files.has("manifest.json")) return legacyCandidates(archive);
+    throw bad("oci-layout is missing");
   }
   const version = (() => {
     try {
@@ -188,8 +274,9 @@ async function rememberLayers(store: ImageStore, images: Candidate[]): Promise<v
 
 /**
  * Loads an image archive (OCI layout tarball, as `berth-agent save`,
- * `docker save` since Docker 25 and `skopeo copy … oci-archive:` write it)
- * into the store: every digest checked, every manifest, config and layer
+ * `docker save` since Docker 25 and `skopeo copy … oci-archive:` write it;
+ * or Docker's older format, as `docker save` before 25 and `podman save`
+ * write it) into the store: every digest checked, every manifest, config and layer
  * verified before the first layer enters the store, layers unpacked once and
  * shared with those already there, then each image recorded with its name.
  */

@@ -92,3 +92,50 @@ export function layoutMembers(o: LayoutOptions): Member[] {
     ...(o.extra ?? []),
   ];
 }
+
+export interface LegacyOptions {
+  /** Layer tars (uncompressed); a layer equal to an earlier one becomes a symlink to it, as Docker writes it. */
+  layers: Buffer[];
+  repoTags?: string[] | null;
+  /** Default: the layers' real digests. */
+  diffIds?: string[];
+  /** Members to add at the end. */
+  extra?: Member[];
+}
+
+/** An archive in Docker's format from before Docker 25: `<id>/layer.tar`, `<config>.json`, manifest.json. */
+export function legacyMembers(o: LegacyOptions): Member[] {
+  const members: Member[] = [];
+  const layerNames: string[] = [];
+  const seen = new Map<string, string>();
+  o.layers.forEach((layer, i) => {
+    const id = sha256(Buffer.from(`v1 id ${i}`)).slice(7);
+    const name = `${id}/layer.tar`;
+    members.push({ name: `${id}/`, type: "directory" });
+    members.push({ name: `${id}/VERSION`, data: "1.0" }, { name: `${id}/json`, data: `{"id":"${id}"}` });
+    const earlier = seen.get(sha256(layer));
+    members.push(earlier ? { name, type: "symlink", linkpath: `../${earlier}` } : { name, data: layer });
+    if (!earlier) seen.set(sha256(layer), name);
+    layerNames.push(name);
+  });
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: process.arch === "arm64" ? "arm64" : "amd64",
+      os: "linux",
+      config: { Cmd: ["/bin/sh"], Env: ["LEGACY=1"] },
+      rootfs: { type: "layers", diff_ids: o.diffIds ?? o.layers.map(sha256) },
+    }),
+  );
+  const configName = `${sha256(config).slice(7)}.json`;
+  members.push({ name: configName, data: config });
+  const manifest = [
+    {
+      Config: configName,
+      RepoTags: o.repoTags === undefined ? ["legacy:1"] : o.repoTags,
+      Layers: layerNames,
+    },
+  ];
+  members.push({ name: "manifest.json", data: JSON.stringify(manifest) });
+  members.push({ name: "repositories", data: "{}" });
+  return [...members, ...(o.extra ?? [])];
+}
