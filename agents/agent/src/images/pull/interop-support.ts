@@ -38,6 +38,8 @@ async function freePort(): Promise<number> {
 export interface RegistryPeer {
   /** "127.0.0.1:<port>" */
   host: string;
+  /** Where it keeps what was pushed. */
+  dataDir: string;
   /** Access-log lines so far (requests the registry served). */
   requests(): string[];
   stop(): Promise<void>;
@@ -88,6 +90,7 @@ export async function startRegistryPeer(): Promise<RegistryPeer> {
   await waitReady(`http://${host}/v2/`, child, () => output.slice(-2000));
   return {
     host,
+    dataDir: path.join(dir, "data"),
     requests: () => output.split("\n").filter((l) => /"(GET|HEAD|PUT|POST|PATCH) \/v2\//.test(l)),
     async stop() {
       if (child.exitCode === null) {
