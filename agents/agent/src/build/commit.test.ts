@@ -71,41 +71,81 @@ async function publishBase(): Promise<{ ref: string; layer: Buffer }> {
   return { ref: `${reg.host}/lib/base:1`, layer };
 }
 
+/** A base pulled into the store and a build state of it plus one layer of its own. */
+async function builtOnBase() {
+  const base = await publishBase();
+  const pulled = await pullImage(store, base.ref, { client });
+  const start = await stateFromImage(pulled.record, blobs, store);
+  const step = path.join(work, "step");
+  await mkdir(path.join(step, "app"), { recursive: true });
+  await writeFile(path.join(step, "app", "main.sh"), "echo hi\n");
+  const layer = await commitLayer(step, {}, blobs, store);
+  const state: BuildState = {
+    layers: [...start.layers, layer!.diffId],
+    config: { ...start.config, Cmd: ["/app/main.sh"], Labels: { tier: "web" } },
+    history: [
+      ...start.history,
+      { created: "2025-01-02T03:04:05Z", created_by: "COPY main.sh /app/" },
+      { created: "2025-01-02T03:04:06Z", created_by: 'CMD ["/app/main.sh"]', empty_layer: true },
+    ],
+  };
+  return {
+    base,
+    state,
+    layer: layer!,
+    commit: (s: ImageStore = store) =>
+      commitImage({
+        state,
+        tags: ["web:1"],
+        store: s,
+        blobs,
+        storeConfig: toStoreConfig(state.config, DEFAULT_IMAGE_PATH),
+      }),
+  };
+}
+
+describe("committing leases the base's kept blobs", () => {
+  it("a prune during the commit, with the base image gone, cannot take the blob the manifest names", async () => {
+    const { base, commit } = await builtOnBase();
+    const racing: ImageStore = {
+      ...store,
+      async addImage(...args) {
+        await store.remove(base.ref, { inUse: () => false });
+        await store.prune({ all: true, usedImages: async () => [] });
+        return store.addImage(...args);
+      },
+    };
+    await commit(racing);
+    const record = await store.inspect("web:1");
+    expect(record.content?.layerBlobs[0]).toBe(sha256(base.layer));
+    for (const digest of record.content!.layerBlobs) expect(await store.blobs.has(digest)).toBe(true);
+  });
+
+  it("a base blob pruned before the commit is replaced by one the build makes from the layer", async () => {
+    const { base, commit } = await builtOnBase();
+    await store.blobs.remove([sha256(base.layer)]);
+    await commit();
+    const record = await store.inspect("web:1");
+    expect(record.content?.layerBlobs[0]).not.toBe(sha256(base.layer));
+    for (const digest of record.content!.layerBlobs) expect(await store.blobs.has(digest)).toBe(true);
+    const pushed = await pushImage(store, "web:1", `${reg.host}/team/web:2`, { client });
+    expect((await remote(`${reg.host}/team/web:2`)).digest).toBe(pushed.digest);
+  });
+});
+
 describe("a built image in the content store", () => {
   it("is pushed with its history and created time, under the digest it was built with, its base's layer unchanged", async () => {
-    const base = await publishBase();
-    const pulled = await pullImage(store, base.ref, { client });
-    const start = await stateFromImage(pulled.record, blobs, store);
-
-    const step = path.join(work, "step");
-    await mkdir(path.join(step, "app"), { recursive: true });
-    await writeFile(path.join(step, "app", "main.sh"), "echo hi\n");
-    const layer = await commitLayer(step, {}, blobs, store);
-    const state: BuildState = {
-      layers: [...start.layers, layer!.diffId],
-      config: { ...start.config, Cmd: ["/app/main.sh"], Labels: { tier: "web" } },
-      history: [
-        ...start.history,
-        { created: "2025-01-02T03:04:05Z", created_by: "COPY main.sh /app/" },
-        { created: "2025-01-02T03:04:06Z", created_by: 'CMD ["/app/main.sh"]', empty_layer: true },
-      ],
-    };
-    const built = await commitImage({
-      state,
-      tags: ["web:1"],
-      store,
-      blobs,
-      storeConfig: toStoreConfig(state.config, DEFAULT_IMAGE_PATH),
-    });
+    const { base, layer, commit } = await builtOnBase();
+    const built = await commit();
     const record = await store.inspect("web:1");
-    expect(record.content?.layerBlobs).toEqual([sha256(base.layer), layer!.digest]);
+    expect(record.content?.layerBlobs).toEqual([sha256(base.layer), layer.digest]);
 
     const pushed = await pushImage(store, "web:1", `${reg.host}/team/web:1`, { client });
     expect(pushed.digest).toBe(built.digest);
     const got = await remote(`${reg.host}/team/web:1`);
     expect(got.manifest.layers.map((l: { digest: string }) => l.digest)).toEqual([
       sha256(base.layer),
-      layer!.digest,
+      layer.digest,
     ]);
     expect(got.config.created).toBe("2025-01-02T03:04:06Z");
     expect(got.config.history.map((h: { created_by: string }) => h.created_by)).toEqual([

@@ -7,6 +7,9 @@ import {
   storedLayerBlob,
 } from "../images/index.ts";
 import type { BuildState } from "./image-config.ts";
+
+type StoredBlob = NonNullable<Awaited<ReturnType<typeof storedLayerBlob>>>;
+
 import { type BuildBlobs, blobForStoreLayer, type LayerBlob } from "./layer/blobs.ts";
 
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -29,14 +32,20 @@ export interface CommittedImage {
   tagged: string[];
 }
 
-/** A layer's blob: the one the image store keeps for it (a pulled or loaded base, as it came), else the build's own. */
+type CommitBlob = LayerBlob & { mediaType: string; inStore: boolean };
+
+/**
+ * A layer's blob: the one the image store keeps for it (a pulled or loaded base, as it came) when
+ * it is still there — `held` are the stored blobs leased for this commit — else the build's own.
+ */
 async function layerBlob(
   store: ImageStore,
   blobs: BuildBlobs,
   diffId: string,
-): Promise<LayerBlob & { mediaType: string; inStore: boolean }> {
-  const stored = await storedLayerBlob(store, diffId);
-  if (stored)
+  held: ReadonlyMap<string, StoredBlob>,
+): Promise<CommitBlob> {
+  const stored = held.get(diffId);
+  if (stored && (await store.blobs.has(stored.digest)))
     return { diffId, digest: stored.digest, size: stored.size, mediaType: stored.mediaType, inStore: true };
   const built = await blobs.layerBlob(diffId);
   if (built) return { ...built, mediaType: OCI_LAYER_GZIP, inStore: false };
@@ -51,12 +60,28 @@ async function layerBlob(
  * them as they are: history and all), then the tags. Nothing is
  * written to the store before every blob exists, so a failure leaves no
  * image and no tag. A rebuild that hit the cache throughout makes the same
- * digest (created = the last step's time).
+ * digest (created = the last step's time). The layers and the base layers'
+ * kept blobs are leased meanwhile: a prune cannot take a blob the manifest
+ * names (one gone before the lease is replaced by the build's own).
  */
 export async function commitImage(input: CommitInput): Promise<CommittedImage> {
+  const { state, store } = input;
+  const held = new Map<string, StoredBlob>();
+  for (const diffId of new Set(state.layers)) {
+    const stored = await storedLayerBlob(store, diffId);
+    if (stored) held.set(diffId, stored);
+  }
+  const hold = { layers: [...state.layers], blobs: [...held.values()].map((b) => b.digest) };
+  return store.holdContent(hold, () => commitHeld(input, held));
+}
+
+async function commitHeld(
+  input: CommitInput,
+  held: ReadonlyMap<string, StoredBlob>,
+): Promise<CommittedImage> {
   const { state, blobs, store } = input;
-  const layerBlobs = [];
-  for (const layer of state.layers) layerBlobs.push(await layerBlob(store, blobs, layer));
+  const layerBlobs: CommitBlob[] = [];
+  for (const layer of state.layers) layerBlobs.push(await layerBlob(store, blobs, layer, held));
   const platform = hostPlatform();
   const created = [...state.history].reverse().find((h) => h.created)?.created ?? new Date(0).toISOString();
   const config = {
