@@ -2,11 +2,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { BerthError } from "@berth/protocol";
-import { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
+import { withLockFile } from "./atomic.ts";
 import { type BlobFile, type BlobStore, createBlobStore } from "./blobs.ts";
 import { contentBlobs, type PruneOptions, type PruneReport, planGarbage, treeSize } from "./gc.ts";
 import { type IngestedLayer, ingestDirectory, ingestTarball, unpackLayer } from "./layers.ts";
 import { dropLease, readLeases, writeLease } from "./leases.ts";
+import { createRecords, type Names, namesOf } from "./records.ts";
 import { digestHex, normalizeName, parseImageRef } from "./reference.ts";
 import type { ImageConfig, ImageContent, ImageRecord, ResolvedImage } from "./types.ts";
 
@@ -95,8 +96,6 @@ export interface ImageStore {
   prune(options: PruneOptions): Promise<PruneReport>;
 }
 
-type Names = Record<string, string>;
-
 const exists = (p: string) =>
   stat(p).then(
     () => true,
@@ -129,82 +128,23 @@ function imageDigest(layers: string[], config: ImageConfig): string {
 /**
  * The local image store under `<stateDir>/images`: layers unpacked once in
  * layers/sha256/<hex>, image records in by-digest/<hex>.json, and
- * names.json mapping "name:tag" to a digest. Writers take a lock file.
+ * names.json mapping "name:tag" to a digest (both read and written through
+ * records.ts), blobs (blobs.ts), leases (leases.ts). Writers take a lock file.
  */
 export function createImageStore(stateDir: string): ImageStore {
   const root = path.join(stateDir, "images");
   const dirs = {
     layers: path.join(root, "layers", "sha256"),
-    records: path.join(root, "by-digest"),
+    records: path.join(root, "by-digest"), // its files: records.ts
     temp: path.join(root, "tmp"),
     leases: path.join(root, "leases"),
   };
-  const namesFile = path.join(root, "names.json");
   const lockFile = path.join(root, "lock");
   const layerDir = (digest: string) => path.join(dirs.layers, digestHex(digest));
-  const recordFile = (digest: string) => path.join(dirs.records, `${digestHex(digest)}.json`);
 
   const blobs = createBlobStore(root, dirs.temp);
+  const catalog = createRecords(root);
   const ensureDirs = () => Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
-  const readNames = () => readJson<Names>(namesFile, {});
-  const readRecord = (digest: string) => readJson<ImageRecord | null>(recordFile(digest), null);
-  const namesOf = (names: Names, digest: string) =>
-    Object.keys(names)
-      .filter((n) => names[n] === digest)
-      .sort();
-
-  async function allRecords(): Promise<ImageRecord[]> {
-    const files = await readdir(dirs.records).catch(() => [] as string[]);
-    const records = await Promise.all(
-      files.filter((f) => /^[a-f0-9]{64}\.json$/.test(f)).map((f) => readRecord(`sha256:${f.slice(0, 64)}`)),
-    );
-    return records.filter((r): r is ImageRecord => r !== null);
-  }
-
-  /** The digest `ref` denotes, or NotFound. */
-  async function findDigest(ref: string, names: Names): Promise<string> {
-    for (const candidate of parseImageRef(ref)) {
-      if (candidate.kind === "name") {
-        if (names[candidate.name]) return names[candidate.name]!;
-        continue;
-      }
-      const matches = (await allRecords()).filter((r) => digestHex(r.digest).startsWith(candidate.hex));
-      if (matches.length > 1) {
-        throw new BerthError(
-          "InvalidArgument",
-          `"${ref}" matches ${matches.length} images; give more digits`,
-        );
-      }
-      if (matches[0]) return matches[0].digest;
-    }
-    throw new BerthError(
-      "NotFound",
-      `no image "${ref}" in the local store; pull or import it first (berth-agent pull|import)`,
-    );
-  }
-
-  async function loadRecord(ref: string, names: Names): Promise<ImageRecord> {
-    const digest = await findDigest(ref, names);
-    const record = await readRecord(digest);
-    if (!record)
-      throw new BerthError("NotFound", `image ${digest} has a name but no record; import it again`);
-    return { ...record, names: namesOf(names, digest) };
-  }
-
-  /** Rewrite a record's name list from names.json (which is the truth for lookups). */
-  async function syncRecordNames(names: Names, digest: string): Promise<void> {
-    const record = await readRecord(digest);
-    if (record)
-      await writeFileAtomic(recordFile(digest), JSON.stringify({ ...record, names: namesOf(names, digest) }));
-  }
-
-  /** Point `name` at `digest`, keeping the name lists of both records in step (under the lock). */
-  async function setName(names: Names, name: string, digest: string): Promise<void> {
-    const previous = names[name];
-    names[name] = digest;
-    if (previous && previous !== digest) await syncRecordNames(names, previous);
-    await syncRecordNames(names, digest);
-  }
 
   async function commit(layer: IngestedLayer, options: ImportOptions): Promise<ImageRecord> {
     const name = normalizeName(options.name);
@@ -214,8 +154,8 @@ export function createImageStore(stateDir: string): ImageStore {
     await unpackLayer(layer, layerDir(layerDigest), dirs.temp);
     return withLockFile(lockFile, async () => {
       await unpackLayer(layer, layerDir(layerDigest), dirs.temp); // a concurrent remove may have taken it
-      const names = await readNames();
-      const existing = await readRecord(digest);
+      const names = await catalog.readNames();
+      const existing = await catalog.read(digest);
       const record: ImageRecord = existing ?? {
         digest,
         names: [],
@@ -224,9 +164,9 @@ export function createImageStore(stateDir: string): ImageStore {
         createdAt: new Date().toISOString(),
         size: layer.size,
       };
-      await writeFileAtomic(recordFile(digest), JSON.stringify(record));
-      await setName(names, name, digest);
-      await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
+      await catalog.write(record);
+      await catalog.setName(names, name, digest);
+      await catalog.writeNames(names);
       return { ...record, names: namesOf(names, digest) };
     });
   }
@@ -250,10 +190,10 @@ export function createImageStore(stateDir: string): ImageStore {
   async function deleteImage(record: ImageRecord, names: Names): Promise<string[]> {
     const untagged = namesOf(names, record.digest);
     for (const name of untagged) delete names[name];
-    await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
-    await rm(recordFile(record.digest), { force: true });
+    await catalog.writeNames(names);
+    await catalog.remove(record.digest);
     const leases = await readLeases(dirs.leases);
-    const others = await allRecords();
+    const others = await catalog.all();
     const stillUsed = new Set([...others.flatMap((r) => r.layers), ...leases.layers]);
     for (const layer of record.layers.filter((l) => !stillUsed.has(l))) {
       const doomed = await detachLayer(layer);
@@ -295,12 +235,12 @@ export function createImageStore(stateDir: string): ImageStore {
     const { plan, detached, removedBlobs } = await withLockFile(lockFile, async () => {
       const leases = await readLeases(dirs.leases);
       const usedImages = new Set(await options.usedImages());
-      const names = await readNames();
+      const names = await catalog.readNames();
       const layerDirs = (await readdir(dirs.layers))
         .filter((f) => /^[a-f0-9]{64}$/.test(f))
         .map((f) => `sha256:${f}`);
       const plan = planGarbage({
-        records: await allRecords(),
+        records: await catalog.all(),
         names,
         layerDirs,
         blobs: await blobs.list(),
@@ -313,8 +253,8 @@ export function createImageStore(stateDir: string): ImageStore {
       const detached = new Map<string, string>();
       if (dryRun) return { plan, detached, removedBlobs: [] };
       for (const image of plan.images) for (const name of image.names) delete names[name];
-      await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
-      for (const image of plan.images) await rm(recordFile(image.digest), { force: true });
+      await catalog.writeNames(names);
+      for (const image of plan.images) await catalog.remove(image.digest);
       for (const diffId of plan.layers) {
         const doomed = await detachLayer(diffId);
         if (doomed) detached.set(diffId, doomed);
@@ -376,15 +316,15 @@ export function createImageStore(stateDir: string): ImageStore {
           );
         }
       }
-      const names = await readNames();
+      const names = await catalog.readNames();
       const previous = normalized === null ? null : (names[normalized] ?? null);
-      const existing = await readRecord(image.digest);
+      const existing = await catalog.read(image.digest);
       const record: ImageRecord = existing
         ? { ...existing, ...(existing.content || !content ? {} : { content }) }
         : { ...image, names: [], createdAt: image.createdAt ?? new Date().toISOString() };
-      await writeFileAtomic(recordFile(image.digest), JSON.stringify(record));
-      if (normalized !== null) await setName(names, normalized, image.digest);
-      await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
+      await catalog.write(record);
+      if (normalized !== null) await catalog.setName(names, normalized, image.digest);
+      await catalog.writeNames(names);
       return { record: { ...record, names: namesOf(names, image.digest) }, previous };
     });
   }
@@ -401,9 +341,9 @@ export function createImageStore(stateDir: string): ImageStore {
       let records: ImageRecord[] = [];
       return holdWith(
         async () => {
-          const names = await readNames();
+          const names = await catalog.readNames();
           records = [];
-          for (const ref of refs) records.push(await loadRecord(ref, names));
+          for (const ref of refs) records.push(await catalog.load(ref, names));
           return {
             images: records.map((r) => r.digest),
             layers: records.flatMap((r) => r.layers),
@@ -419,7 +359,7 @@ export function createImageStore(stateDir: string): ImageStore {
     importTarball: (file, options) => importWith(ingestTarball, file, options),
 
     async resolve(ref) {
-      const record = await loadRecord(ref, await readNames());
+      const record = await catalog.load(ref, await catalog.readNames());
       return {
         digest: record.digest,
         names: record.names,
@@ -429,12 +369,12 @@ export function createImageStore(stateDir: string): ImageStore {
     },
 
     async inspect(ref) {
-      return loadRecord(ref, await readNames());
+      return catalog.load(ref, await catalog.readNames());
     },
 
     async list() {
-      const names = await readNames();
-      const records = await allRecords();
+      const names = await catalog.readNames();
+      const records = await catalog.all();
       return records
         .map((r) => ({ ...r, names: namesOf(names, r.digest) }))
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.digest.localeCompare(b.digest));
@@ -444,10 +384,10 @@ export function createImageStore(stateDir: string): ImageStore {
       const name = normalizeName(newName);
       await ensureDirs();
       return withLockFile(lockFile, async () => {
-        const names = await readNames();
-        const record = await loadRecord(ref, names);
-        await setName(names, name, record.digest);
-        await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
+        const names = await catalog.readNames();
+        const record = await catalog.load(ref, names);
+        await catalog.setName(names, name, record.digest);
+        await catalog.writeNames(names);
         return { ...record, names: namesOf(names, record.digest) };
       });
     },
@@ -455,13 +395,13 @@ export function createImageStore(stateDir: string): ImageStore {
     async remove(ref, options) {
       await ensureDirs();
       return withLockFile(lockFile, async () => {
-        const names = await readNames();
-        const record = await loadRecord(ref, names);
+        const names = await catalog.readNames();
+        const record = await catalog.load(ref, names);
         const byName = parseImageRef(ref).find((c) => c.kind === "name" && names[c.name] === record.digest);
         if (byName?.kind === "name" && record.names.length > 1) {
           delete names[byName.name];
-          await syncRecordNames(names, record.digest);
-          await writeFileAtomic(namesFile, JSON.stringify(names, null, 2));
+          await catalog.syncNames(names, record.digest);
+          await catalog.writeNames(names);
           return { untagged: [byName.name], deleted: null };
         }
         if (
