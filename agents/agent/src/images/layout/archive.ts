@@ -48,7 +48,7 @@ export async function addBlob(archive: ReadArchive, digest: string, data: Buffer
   archive.blobs.set(digest, file);
 }
 
-const bad = (message: string) => new BerthError("InvalidArgument", `not an OCI image archive: ${message}`);
+const bad = (message: string) => new BerthError("InvalidArgument", `not an image archive: ${message}`);
 
 /** "./blobs/sha256/x" and "blobs/sha256/x/" are the same member. */
 function memberName(raw: string): string {

@@ -267,7 +267,7 @@ const HOSTILE: Array<{ name: string; archive: () => Buffer; error: RegExp }> = [
   {
     name: "garbage",
     archive: () => Buffer.from("this is not a tar archive at all, not even close".repeat(20)),
-    error: /not an OCI image archive: .*(checksum|bad number|truncated)/,
+    error: /not an image archive: .*(checksum|bad number|truncated)/,
   },
   { name: "empty input", archive: () => Buffer.alloc(0), error: /empty/ },
 ];

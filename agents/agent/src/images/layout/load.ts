@@ -45,7 +45,7 @@ interface Candidate {
   config: OciImageConfig;
 }
 
-const bad = (message: string) => new BerthError("InvalidArgument", `not an OCI image archive: ${message}`);
+const bad = (message: string) => new BerthError("InvalidArgument", `not an image archive: ${message}`);
 
 const exists = (p: string) =>
   stat(p).then(
