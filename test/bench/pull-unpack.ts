@@ -15,9 +15,9 @@
  *
  * Every run's output stays until the end. Removing it between runs made the next run measure
  * the file system, not the unpacker: on ext4 without a journal (these machines), the inode
- * allocator skips inodes freed in the last 30 s, one buffer lookup each, so creating files soon
- * after deleting thousands costs several times more (perf: 45% of the agent's CPU in
- * ext4's recently_deleted). The layers are made in memory for the same reason. Each timed step
+ * allocator skips inodes freed in the last minute (six while dirty), one buffer lookup each,
+ * so creating files soon after deleting thousands costs several times more (perf: 45% of the
+ * agent's CPU in ext4's recently_deleted). The layers are made in memory for the same reason. Each timed step
  * starts after `sync` and, as root, with the page cache dropped (see settle; --keep-cache not).
  *
  * Needs skopeo, umoci, docker-registry (Debian) and the agent's bundle
