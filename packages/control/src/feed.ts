@@ -16,34 +16,96 @@ export interface ChangeFeed {
 }
 
 const CHANNEL = "berth_changes";
+/** Every topic: after the feed reconnects, each is announced once (what changed meanwhile is unknown). */
+const TOPICS: readonly ChangeTopic[] = ["hosts", "join-tokens", "events", "registry", "stacks", "tasks"];
+const RETRY_MS = { first: 250, max: 5_000 };
 
 /**
  * A change feed over Postgres LISTEN/NOTIFY, so every control-plane replica
  * (and every browser connected to any of them) hears about a change made by
  * any other. Delivery is best effort: subscribers refetch what they show, so a
- * lost notification costs one stale view until the next change.
+ * lost notification costs one stale view until the next change. The LISTEN
+ * connection is held for the feed's life; when it fails, the feed connects
+ * again (with growing pauses) and then announces every topic once, so what
+ * changed while it was away is refetched.
  */
-export async function createChangeFeed(pool: pg.Pool, log: Logger): Promise<ChangeFeed> {
+export async function createChangeFeed(
+  pool: pg.Pool,
+  log: Logger,
+  retry: { first: number; max: number } = RETRY_MS,
+): Promise<ChangeFeed> {
   const listeners = new Set<(change: Change) => void>();
-  const client = await pool.connect();
   let closed = false;
-  client.on("notification", (msg) => {
-    if (msg.channel !== CHANNEL || !msg.payload) return;
-    let change: Change;
-    try {
-      change = JSON.parse(msg.payload) as Change;
-    } catch {
-      return;
-    }
+  let client: pg.PoolClient | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
+  /** Stops listening to the current connection's events (close). */
+  let detach = () => {};
+  const deliver = (change: Change) => {
     for (const listener of listeners) listener(change);
-  });
-  client.on("error", (err: Error & { code?: string }) => {
-    if (closed) return;
-    // 57P01: the server is shutting down (as on Ctrl-C with the embedded Postgres).
-    if (err.code === "57P01") log.info("Postgres is shutting down; the change feed stops");
-    else log.error({ err }, "change feed connection failed");
-  });
-  await client.query(`listen ${CHANNEL}`);
+  };
+
+  async function listen(): Promise<void> {
+    const c = await pool.connect();
+    let failed = false;
+    const fail = (err: Error & { code?: string }) => {
+      if (failed) return;
+      failed = true;
+      if (client === c) client = null;
+      c.release(err);
+      if (closed) return;
+      // 57P01: the server is shutting down (as on Ctrl-C with the embedded Postgres).
+      if (err.code === "57P01") log.info("Postgres is shutting down; the change feed stops until it is back");
+      else log.error({ err }, "change feed connection failed; connecting again");
+      reconnect(retry.first);
+    };
+    const onNotification = (msg: pg.Notification) => {
+      if (msg.channel !== CHANNEL || !msg.payload) return;
+      try {
+        deliver(JSON.parse(msg.payload) as Change);
+      } catch {
+        // not one of ours
+      }
+    };
+    const onEnd = () => fail(new Error("the change feed's connection ended"));
+    c.on("notification", onNotification);
+    c.on("error", fail);
+    c.on("end", onEnd);
+    detach = () => {
+      failed = true;
+      c.off("notification", onNotification);
+      c.off("end", onEnd);
+      // An error after this is the pool's to see; this one only keeps it from being unhandled.
+      c.off("error", fail);
+      c.on("error", () => {});
+    };
+    try {
+      await c.query(`listen ${CHANNEL}`);
+    } catch (err) {
+      fail(err as Error);
+      throw err;
+    }
+    client = c;
+  }
+
+  function reconnect(delay: number): void {
+    if (closed || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      listen().then(
+        () => {
+          log.info("change feed connected again");
+          for (const topic of TOPICS) deliver({ topic });
+        },
+        () => {
+          // listen() already scheduled the next attempt when its connection failed; else try again.
+          if (!client) reconnect(Math.min(delay * 2, retry.max));
+        },
+      );
+    }, delay);
+    retryTimer.unref();
+  }
+
+  await listen();
   return {
     async publish(change) {
       await pool.query("select pg_notify($1, $2)", [CHANNEL, JSON.stringify(change)]);
@@ -55,12 +117,17 @@ export async function createChangeFeed(pool: pg.Pool, log: Logger): Promise<Chan
     async close() {
       closed = true;
       listeners.clear();
+      if (retryTimer) clearTimeout(retryTimer);
+      const c = client;
+      client = null;
+      if (!c) return;
+      detach();
       try {
-        await client.query(`unlisten ${CHANNEL}`);
-        client.release();
+        await c.query(`unlisten ${CHANNEL}`);
+        c.release();
       } catch (err) {
         // The server may already be gone (Ctrl-C reaches an embedded Postgres too): drop the client.
-        client.release(err instanceof Error ? err : true);
+        c.release(err instanceof Error ? err : true);
       }
     },
   };
