@@ -1,6 +1,5 @@
 /** What the benchmarks share: checking for a program, timing one run of it, a free port, a median. */
 import { spawn, spawnSync } from "node:child_process";
-import net from "node:net";
 
 /** Throw, naming the Debian package, when `program` is not on PATH. */
 export function need(program: string, pkg: string): void {
@@ -30,17 +29,7 @@ export function timed(program: string, args: string[]): Promise<number> {
   });
 }
 
-/** A TCP port nothing listens on now, on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../support/ports.ts";
 
 /** The middle value (the upper one of the two middles for an even count). */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

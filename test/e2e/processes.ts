@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
 
 /** A child process of the test, with the tail of its output kept for failure messages. */
 export interface TestProcess {
@@ -85,18 +84,7 @@ export function startNode(
   };
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../support/ports.ts";
 
 /** Poll `check` until it returns true; the timeout names what it waited for. */
 export async function waitFor(

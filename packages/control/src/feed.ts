@@ -38,8 +38,6 @@ export async function createChangeFeed(
   let closed = false;
   let client: pg.PoolClient | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
-  /** Stops listening to the current connection's events (close). */
-  let detach = () => {};
   const deliver = (change: Change) => {
     for (const listener of listeners) listener(change);
   };
@@ -47,44 +45,36 @@ export async function createChangeFeed(
   async function listen(): Promise<void> {
     const c = await pool.connect();
     let failed = false;
+    // After close() the connection is close()'s to release; its errors are ignored.
     const fail = (err: Error & { code?: string }) => {
-      if (failed) return;
+      if (failed || closed) return;
       failed = true;
       if (client === c) client = null;
       c.release(err);
-      if (closed) return;
       // 57P01: the server is shutting down (as on Ctrl-C with the embedded Postgres).
       if (err.code === "57P01") log.info("Postgres is shutting down; the change feed stops until it is back");
       else log.error({ err }, "change feed connection failed; connecting again");
       reconnect(retry.first);
     };
-    const onNotification = (msg: pg.Notification) => {
+    c.on("notification", (msg) => {
       if (msg.channel !== CHANNEL || !msg.payload) return;
       try {
         deliver(JSON.parse(msg.payload) as Change);
       } catch {
         // not one of ours
       }
-    };
-    const onEnd = () => fail(new Error("the change feed's connection ended"));
-    c.on("notification", onNotification);
+    });
     c.on("error", fail);
-    c.on("end", onEnd);
-    detach = () => {
-      failed = true;
-      c.off("notification", onNotification);
-      c.off("end", onEnd);
-      // An error after this is the pool's to see; this one only keeps it from being unhandled.
-      c.off("error", fail);
-      c.on("error", () => {});
-    };
+    c.on("end", () => fail(new Error("the change feed's connection ended")));
     try {
       await c.query(`listen ${CHANNEL}`);
     } catch (err) {
-      fail(err as Error);
+      if (closed) c.release(true);
+      else fail(err as Error);
       throw err;
     }
-    client = c;
+    if (closed) c.release(true);
+    else client = c;
   }
 
   function reconnect(delay: number): void {
@@ -118,17 +108,9 @@ export async function createChangeFeed(
       closed = true;
       listeners.clear();
       if (retryTimer) clearTimeout(retryTimer);
-      const c = client;
+      // The connection is the feed's alone: closing it ends the LISTEN (and the server may be gone already).
+      client?.release(true);
       client = null;
-      if (!c) return;
-      detach();
-      try {
-        await c.query(`unlisten ${CHANNEL}`);
-        c.release();
-      } catch (err) {
-        // The server may already be gone (Ctrl-C reaches an embedded Postgres too): drop the client.
-        c.release(err instanceof Error ? err : true);
-      }
     },
   };
 }

@@ -7,9 +7,6 @@ import {
   storedLayerBlob,
 } from "../images/index.ts";
 import type { BuildState } from "./image-config.ts";
-
-type StoredBlob = NonNullable<Awaited<ReturnType<typeof storedLayerBlob>>>;
-
 import { type BuildBlobs, blobForStoreLayer, type LayerBlob } from "./layer/blobs.ts";
 
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -32,6 +29,8 @@ export interface CommittedImage {
   tagged: string[];
 }
 
+/** A blob the image store keeps for a layer (storedLayerBlob). */
+type StoredBlob = { digest: string; size: number; mediaType: string };
 type CommitBlob = LayerBlob & { mediaType: string; inStore: boolean };
 
 /**

@@ -156,7 +156,8 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
    */
   function next(): number {
     const removal = queue.findIndex((r) => !r.desired);
-    if (removal >= 0 || removing === 0) return removal >= 0 ? removal : queue.length > 0 ? 0 : -1;
+    if (removal >= 0) return removal;
+    if (removing === 0) return queue.length > 0 ? 0 : -1;
     return queue.findIndex((r) => !r.desired?.spec.ports.some((p) => p.published !== undefined));
   }
 

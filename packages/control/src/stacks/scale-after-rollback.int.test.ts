@@ -55,15 +55,13 @@ async function rolledBackStack() {
   return { name, webNow };
 }
 
+const scale = (stack: string, service: string, replicas: number) =>
+  scaleService({ db: database.db }, SYSTEM_ACTOR, { teamId, stack, service, replicas });
+
 describe("scaling after an automatic rollback", () => {
   it("leaves the rolled-back service alone when another service is scaled", async () => {
     const { name, webNow } = await rolledBackStack();
-    await scaleService({ db: database.db }, SYSTEM_ACTOR, {
-      teamId,
-      stack: name,
-      service: "api",
-      replicas: 3,
-    });
+    await scale(name, "api", 3);
     const web = await webNow();
     expect((web.spec as { image: string }).image).toBe("web:1");
     expect(web.updateState).toBe("rolled_back");
@@ -72,12 +70,7 @@ describe("scaling after an automatic rollback", () => {
   // As Swarm does: a scale changes the replicas of the spec the service runs.
   it("keeps the rolled-back spec when that service itself is scaled", async () => {
     const { name, webNow } = await rolledBackStack();
-    await scaleService({ db: database.db }, SYSTEM_ACTOR, {
-      teamId,
-      stack: name,
-      service: "web",
-      replicas: 2,
-    });
+    await scale(name, "web", 2);
     const web = await webNow();
     expect((web.spec as { image: string }).image).toBe("web:1");
     expect((web.spec as { deploy: { replicas: number } }).deploy.replicas).toBe(2);

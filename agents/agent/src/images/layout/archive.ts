@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -39,19 +39,14 @@ export interface ReadArchive {
 export async function addBlob(archive: ReadArchive, digest: string, data: Buffer): Promise<void> {
   if (archive.blobs.has(digest)) return;
   const file = path.join(archive.blobDir, digest.slice("sha256:".length));
-  const handle = await open(file, "wx", 0o600);
-  try {
-    await handle.writeFile(data);
-  } finally {
-    await handle.close();
-  }
+  await writeFile(file, data, { flag: "wx", mode: 0o600 });
   archive.blobs.set(digest, file);
 }
 
 const bad = (message: string) => new BerthError("InvalidArgument", `not an image archive: ${message}`);
 
 /** "./blobs/sha256/x" and "blobs/sha256/x/" are the same member. */
-function memberName(raw: string): string {
+export function memberName(raw: string): string {
   return raw.replace(/^(\.\/)+/, "").replace(/\/+$/, "");
 }
 

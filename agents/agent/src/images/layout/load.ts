@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import {
   type Descriptor,
+  digestOf,
   familiarString,
   type ImageManifest,
   imageIndexSchema,
@@ -25,7 +26,7 @@ import { hostPlatform, selectManifest, toImageConfig } from "../pull/platform.ts
 import { toBerthError } from "../pull/pull.ts";
 import { digestHex, normalizeName } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
-import { addBlob, type ReadArchive, readArchive } from "./archive.ts";
+import { addBlob, memberName, type ReadArchive, readArchive } from "./archive.ts";
 import { CONTAINERD_NAME, REF_NAME } from "./save.ts";
 
 export interface LoadedImage {
@@ -120,8 +121,6 @@ const legacyManifestSchema = z.array(
   }),
 );
 
-const sha256Of = (data: Buffer) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
-
 /** A RepoTags entry as the store names it: Docker writes "busybox:1", skopeo "docker.io/library/busybox:1". */
 function repoTagName(tag: string): string {
   try {
@@ -148,7 +147,7 @@ async function legacyCandidates(archive: ReadArchive): Promise<Candidate[]> {
     throw bad(`manifest.json is not Docker's image list: ${entries.error.issues[0]?.message}`);
   if (entries.data.length === 0) throw bad("manifest.json names no image");
   const member = (name: string, what: string) => {
-    const digest = archive.legacy.get(name.replace(/^(\.\/)+/, ""));
+    const digest = archive.legacy.get(memberName(name));
     if (!digest) throw bad(`${what} "${name}" is missing from the archive`);
     return digest;
   };
@@ -181,7 +180,7 @@ async function legacyCandidates(archive: ReadArchive): Promise<Candidate[]> {
     );
     const parsed = parseManifest(bytes, MediaType.OciManifest);
     if (parsed.kind !== "manifest") throw bad(`${entry.Config}: not an image`);
-    const digest = sha256Of(bytes);
+    const digest = digestOf(bytes);
     await addBlob(archive, digest, bytes);
     const names = entry.RepoTags?.length ? entry.RepoTags.map(repoTagName) : [null];
     for (const name of names) {
