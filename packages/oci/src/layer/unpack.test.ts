@@ -84,6 +84,36 @@ describe("unpackLayer", () => {
     }
   });
 
+  it("gives every file its exact mode, whether set at creation or by a chmod after", async () => {
+    const umask = process.umask(0o027); // strips bits from 0o644 and 0o755: those need the chmod
+    try {
+      const modes: Record<string, number> = {
+        plain: 0o644,
+        exec: 0o755,
+        private: 0o600,
+        readonly: 0o400, // created read-only, written through the open descriptor
+        none: 0o000,
+        group: 0o664,
+        setuid: 0o4755,
+        setgid: 0o2750,
+        sticky: 0o1777,
+      };
+      const big = Buffer.alloc(3 * 1024 * 1024, 7); // written in batches
+      await unpack([
+        ...Object.entries(modes).map(([path, mode]) => ({ path, body: "x", mode, uid: 0, gid: 0 })),
+        { path: "owned", body: "x", mode: 0o640, uid: 1234, gid: 5678 },
+        { path: "big", body: big, mode: 0o640 },
+      ]);
+      for (const [path, mode] of Object.entries({ ...modes, owned: 0o640, big: 0o640 })) {
+        expect([path, (await lstat(join(box.root, path))).mode & 0o7777]).toEqual([path, mode]);
+      }
+      expect((await readFile(join(box.root, "big"))).equals(big)).toBe(true);
+      expect(await readFile(join(box.root, "readonly"), "utf8")).toBe("x");
+    } finally {
+      process.umask(umask);
+    }
+  });
+
   it.skipIf(!isRoot)("sets PAX xattrs (as root) and refuses trusted.* ones", async () => {
     await unpack([{ path: "f", body: "x", xattrs: { "user.berth": "yes", "user.bin": "a=b" } }]);
     const { stdout } = await promisify(execFile)("getfattr", [

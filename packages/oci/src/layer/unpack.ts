@@ -1,4 +1,13 @@
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, writevSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  openSync,
+  readFileSync,
+  writevSync,
+} from "node:fs";
 import { chmod, lchown, link, lutimes, mkdir, readdir, realpath, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ByteSource } from "./byte-source.ts";
@@ -60,6 +69,8 @@ interface Context {
   dirMeta: Array<{ abs: string; mode: number; mtime: Date }>;
   /** Directories under root checked to be real directories (see walkDirectories). */
   verified: Set<string>;
+  /** The umask, read once per layer (see createdWithMode); null when unknown. */
+  umask: number | null;
 }
 
 /**
@@ -95,6 +106,7 @@ export async function unpackLayer(
     extracted: new Set(),
     dirMeta: [],
     verified: new Set(),
+    umask: readUmask(),
   };
   const maxEntries = options.maxEntries ?? 1_000_000;
   let entries = 0;
@@ -200,15 +212,15 @@ async function writeEntry(ctx: Context, h: TarHeader, abs: string, hardlinkTarge
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
-/** Creates a new file at `abs`, first removing whatever is there (never opening through a symlink). */
-async function createExclusive(ctx: Context, abs: string): Promise<number> {
+/** Creates a new file at `abs` with `mode`, first removing whatever is there (never opening through a symlink). */
+async function createExclusive(ctx: Context, abs: string, mode: number): Promise<number> {
   try {
-    return openSync(abs, CREATE_FLAGS, 0o600);
+    return openSync(abs, CREATE_FLAGS, mode);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
   await replace(ctx, abs);
-  return openSync(abs, CREATE_FLAGS, 0o600);
+  return openSync(abs, CREATE_FLAGS, mode);
 }
 
 /** Removes whatever is at `abs` (a symlink itself, never its target) so an entry can take its place. */
@@ -237,7 +249,8 @@ async function writeFile(ctx: Context, h: TarHeader, abs: string): Promise<void>
   const small = h.size <= WRITE_BATCH_BYTES;
   const whole = small ? await ctx.source.read(h.size) : null;
   if (small && whole === null) throw refuse(h.path, "layer tar is truncated");
-  const fd = await createExclusive(ctx, abs);
+  const modeAtCreate = createdWithMode(ctx, h);
+  const fd = await createExclusive(ctx, abs, modeAtCreate ? h.mode : 0o600);
   try {
     if (whole !== null) {
       if (whole.length > 0) writeAll(fd, [whole]);
@@ -254,7 +267,7 @@ async function writeFile(ctx: Context, h: TarHeader, abs: string): Promise<void>
       }
       if (batched > 0) writeAll(fd, batch);
     }
-    await finishFile(ctx, h, abs, fd);
+    await finishFile(ctx, h, abs, fd, modeAtCreate);
   } finally {
     closeSync(fd);
   }
@@ -288,9 +301,36 @@ const OWN_IDS = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1
 const ownedAlready = (ctx: Context, h: TarHeader) =>
   ctx.fresh && h.uid === OWN_IDS.uid && h.gid === OWN_IDS.gid;
 
-async function finishFile(ctx: Context, h: TarHeader, abs: string, fd: number): Promise<void> {
+/** This process's umask, from /proc/self/status (process.umask() would set it twice to read it), or null. */
+function readUmask(): number | null {
+  try {
+    const line = /^Umask:\s*([0-7]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    return line ? Number.parseInt(line[1]!, 8) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The file can be created with its final mode, saving a chmod per file: no setuid, setgid or
+ * sticky bit (a chown would clear them, and umask never passes them on its own terms), no chown to
+ * come, and the umask takes nothing away.
+ */
+const createdWithMode = (ctx: Context, h: TarHeader) =>
+  ctx.umask !== null &&
+  (h.mode & ~0o777) === 0 &&
+  (h.mode & ctx.umask) === 0 &&
+  (!ctx.preserveOwner || ownedAlready(ctx, h));
+
+async function finishFile(
+  ctx: Context,
+  h: TarHeader,
+  abs: string,
+  fd: number,
+  modeAtCreate: boolean,
+): Promise<void> {
   if (ctx.preserveOwner && !ownedAlready(ctx, h)) fchownSync(fd, h.uid, h.gid);
-  fchmodSync(fd, h.mode);
+  if (!modeAtCreate) fchmodSync(fd, h.mode);
   await applyXattrs(ctx, h, abs);
   futimesSync(fd, h.mtime, h.mtime);
 }
