@@ -5,6 +5,8 @@
  * loopback; `berth-agent pull` into a fresh state directory vs `skopeo copy
  * docker://… oci:DIR` then `umoci unpack`, interleaved. Prints MB/s (of the
  * uncompressed layers) and the ratio. Issue 4's goal: the agent >= 100 MB/s.
+ * A last row, GNU `tar -xzf` of the same layers from local files (no
+ * network, no digests, no blob kept), shows what extraction alone costs here.
  *
  *   npx tsx test/bench/pull-unpack.ts [--runs 3] [--mb 300] [--layers 3] [--small-kb 16] [--agent FILE] [--keep-cache]
  *
@@ -94,8 +96,8 @@ function layerTar(index: number, bytes: number): { tar: Buffer; files: number } 
   return { tar: Buffer.concat(parts), files };
 }
 
-/** An OCI layout with LAYERS gzip layers; returns the uncompressed bytes and the file count. */
-async function makeLayout(work: string): Promise<{ tarBytes: number; files: number }> {
+/** An OCI layout with LAYERS gzip layers; returns the uncompressed bytes, the file count and the layer blobs. */
+async function makeLayout(work: string): Promise<{ tarBytes: number; files: number; layerFiles: string[] }> {
   const layout = path.join(work, "layout");
   const blobs = path.join(layout, "blobs", "sha256");
   await mkdir(blobs, { recursive: true });
@@ -150,7 +152,7 @@ async function makeLayout(work: string): Promise<{ tarBytes: number; files: numb
       manifests: [{ ...entry, annotations: { "org.opencontainers.image.ref.name": "1" } }],
     }),
   );
-  return { tarBytes, files };
+  return { tarBytes, files, layerFiles: layers.map((l) => path.join(blobs, l.digest.slice(7))) };
 }
 
 /**
@@ -188,7 +190,7 @@ async function main() {
   let registry: RegistryPeer | undefined;
   try {
     process.stdout.write(`making a ${MB} MB image of ${LAYERS} gzip layers …\n`);
-    const { tarBytes, files } = await makeLayout(work);
+    const { tarBytes, files, layerFiles } = await makeLayout(work);
     registry = await startRegistryPeer();
     const ref = `${registry.host}/bench/img:1`;
     await timed("skopeo", [
@@ -203,6 +205,7 @@ async function main() {
       compare: [] as number[],
       skopeo: [] as number[],
       umoci: [] as number[],
+      tar: [] as number[],
     };
     process.stdout.write(
       `load average before: ${loadavg()}; before each step: sync${DROP_CACHES ? ", page cache dropped" : ""}\n`,
@@ -237,6 +240,14 @@ async function main() {
       times.umoci.push(
         await timed("umoci", ["unpack", ...(isRoot ? [] : ["--rootless"]), "--image", `${oci}:1`, bundle]),
       );
+      // The floor: GNU tar and gzip extracting the same layers from local files (no network, no digests).
+      const extracted = path.join(work, `tar${run}`);
+      settle(registry);
+      spawnSync("sh", ["-c", 'cat "$@" >/dev/null', "sh", ...layerFiles]);
+      const script = layerFiles
+        .map((_, i) => `mkdir -p "$1/${i}" && tar -xzf "$${i + 2}" -C "$1/${i}"`)
+        .join(" && ");
+      times.tar.push(await timed("sh", ["-c", script, "sh", extracted, ...layerFiles]));
     }
     const mb = tarBytes / 1024 / 1024;
     const berth = median(times.berth);
@@ -254,6 +265,7 @@ async function main() {
     row("skopeo copy", median(times.skopeo));
     row("umoci unpack", median(times.umoci));
     row("skopeo + umoci", peer);
+    row("tar -xzf (local)", median(times.tar));
     process.stdout.write(
       `\nberth-agent / (skopeo + umoci) throughput: ${(peer / berth).toFixed(2)}x; agent ${(mb / berth).toFixed(0)} MB/s (goal >= ${GOAL_MBS} MB/s: ${
         mb / berth >= GOAL_MBS ? "PASS" : "FAIL"
