@@ -1,5 +1,5 @@
-import { pipeline, Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { pipeline, Readable, type TransformOptions } from "node:stream";
+import { createGunzip, type ZlibOptions } from "node:zlib";
 import { OciError } from "../errors.ts";
 
 export type Compression = "gzip" | "none";
@@ -9,6 +9,13 @@ export type Compression = "gzip" | "none";
  * after it (hashing, the tar reader, the writes) to handle, and far less garbage.
  */
 const GUNZIP_CHUNK_BYTES = 256 * 1024;
+/**
+ * How much inflated output gunzip may hold before its reader takes it (the stream default is
+ * 16 KiB, less than one chunk, so gunzip would wait for the reader and the reader for gunzip):
+ * a few chunks ahead, gunzip works on the thread pool while the reader writes files. Measured on
+ * the pull bench (interleaved runs): 128 KiB and 256 KiB 5% faster than the default, 1 MiB 3% slower.
+ */
+const GUNZIP_READ_AHEAD_BYTES = 256 * 1024;
 
 /** Detects compression from a layer's first bytes. Refuses zstd, which Berth does not unpack yet. */
 export function detectCompression(head: Uint8Array): Compression {
@@ -49,7 +56,11 @@ export async function decompress(
     void iterator.return?.();
   };
   if (detectCompression(Buffer.concat(head)) === "none") return { stream: raw, destroy };
-  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
+  const options: ZlibOptions & TransformOptions = {
+    chunkSize: GUNZIP_CHUNK_BYTES,
+    readableHighWaterMark: GUNZIP_READ_AHEAD_BYTES,
+  };
+  const gunzip = createGunzip(options);
   // pipeline gives both streams an error listener and passes a failure of the
   // input on to gunzip, whose reader then sees it (never an uncaught error).
   pipeline(raw, gunzip, () => {});
