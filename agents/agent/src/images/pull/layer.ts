@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, constants, openSync, writeSync } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -47,39 +47,27 @@ interface StreamState {
   error?: Error;
 }
 
-/** Writes what passes through to `file` (the blob as it came), waiting when the disk falls behind. */
+/**
+ * Writes what passes through to `file` (the blob as it came). Synchronous
+ * writes, like the unpacker's: each network chunk (64 KiB) is copied to the
+ * page cache at once, where a write stream sent each to libuv's thread pool
+ * and back — measured in interleaved bench runs, pulls 6–9% faster.
+ */
 class BlobCopy {
-  readonly #out: WriteStream;
-  #failed: Error | null = null;
+  #fd: number;
   constructor(readonly file: string) {
-    this.#out = createWriteStream(file, { flags: "wx", mode: 0o644, highWaterMark: 4 << 20 });
-    this.#out.on("error", (err) => {
-      this.#failed = err;
-    });
+    this.#fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
   }
-  async write(chunk: Buffer): Promise<void> {
-    if (this.#failed) throw this.#failed;
-    if (!this.#out.write(chunk)) {
-      // The stream's own error listener (above) keeps the error; this one only stops the wait.
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.#out.off("drain", done);
-          this.#out.off("error", done);
-          resolve();
-        };
-        this.#out.on("drain", done);
-        this.#out.on("error", done);
-      });
-    }
+  write(chunk: Uint8Array): void {
+    let done = 0;
+    while (done < chunk.byteLength) done += writeSync(this.#fd, chunk, done);
   }
-  async close(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.#out.end((err?: Error | null) => (err ? reject(err) : resolve()));
-    });
-    if (this.#failed) throw this.#failed;
-  }
-  destroy(): void {
-    this.#out.destroy();
+  /** Closes the file (after a failure too; idempotent). */
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    closeSync(fd);
   }
 }
 
@@ -117,7 +105,7 @@ async function* verified(
         reported = current;
         job.onProgress({ type: "progress", id, current, total });
       }
-      if (copy) await copy.write(chunk);
+      copy?.write(chunk);
       yield chunk;
     }
   } catch (err) {
@@ -147,9 +135,11 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
     job.store.tempDir,
     `pull-${digestHex(job.diffId).slice(0, 12)}-${randomBytes(6).toString("hex")}`,
   );
-  const { stream } = await job.client.getBlob(job.repo, job.layer.digest);
+  await mkdir(job.store.tempDir, { recursive: true });
   const copy = job.keepBlob ? new BlobCopy(`${staging}.blob`) : null;
+  let stream: Readable | undefined;
   try {
+    ({ stream } = await job.client.getBlob(job.repo, job.layer.digest));
     job.onProgress({ type: "layer", id, status: "Downloading" });
     const state: StreamState = { checked: false };
     const result = await unpackLayer(verified(stream, job, id, state, copy), staging, {
@@ -171,7 +161,7 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
       );
     }
     if (copy) {
-      await copy.close();
+      copy.close();
       await job.store.blobs.putFiles([{ digest: job.layer.digest, file: copy.file }]);
     }
     await mkdir(path.dirname(target), { recursive: true });
@@ -180,8 +170,8 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
     const { digest, size, mediaType } = job.layer;
     await rememberLayerBlob(job.store, job.diffId, { digest, size, mediaType, diffId: job.diffId }, job.repo);
   } finally {
-    stream.destroy();
-    copy?.destroy();
+    stream?.destroy();
+    copy?.close();
     await rm(staging, { recursive: true, force: true });
     if (copy) await rm(copy.file, { force: true });
   }
@@ -195,18 +185,19 @@ async function downloadBlob(job: LayerJob, id: string): Promise<void> {
       `blob-${digestHex(job.layer.digest).slice(0, 12)}-${randomBytes(6).toString("hex")}`,
     ),
   );
-  const { stream } = await job.client.getBlob(job.repo, job.layer.digest);
+  let stream: Readable | undefined;
   try {
+    ({ stream } = await job.client.getBlob(job.repo, job.layer.digest));
     const state: StreamState = { checked: false };
     for await (const _ of verified(stream, job, id, state, copy)) {
       // hashed, counted and copied
     }
     if (state.error) throw state.error;
-    await copy.close();
+    copy.close();
     await job.store.blobs.putFiles([{ digest: job.layer.digest, file: copy.file }]);
   } finally {
-    stream.destroy();
-    copy.destroy();
+    stream?.destroy();
+    copy.close();
     await rm(copy.file, { force: true });
   }
 }
