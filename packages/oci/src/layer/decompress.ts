@@ -12,10 +12,17 @@ const GUNZIP_CHUNK_BYTES = 256 * 1024;
 /**
  * How much inflated output gunzip may hold before its reader takes it (the stream default is
  * 16 KiB, less than one chunk, so gunzip would wait for the reader and the reader for gunzip):
- * a few chunks ahead, gunzip works on the thread pool while the reader writes files. Measured on
+ * a chunk ahead, gunzip works on the thread pool while the reader writes files. Measured on
  * the pull bench (interleaved runs): 128 KiB and 256 KiB 5% faster than the default, 1 MiB 3% slower.
  */
 const GUNZIP_READ_AHEAD_BYTES = 256 * 1024;
+/**
+ * Compressed input reaches gunzip in pieces of at least this size, not as the network's 64 KiB
+ * reads: every piece is a trip to libuv's thread pool and back, and waking a thread is dear on
+ * these machines. One chunk's worth: pulls 3–7% faster in interleaved bench runs; 1 MiB pieces
+ * (with 1 MiB chunks) were 2% slower, as bigger batches delay the next stage.
+ */
+const GUNZIP_INPUT_BYTES = GUNZIP_CHUNK_BYTES;
 
 /** Detects compression from a layer's first bytes. Refuses zstd, which Berth does not unpack yet. */
 export function detectCompression(head: Uint8Array): Compression {
@@ -50,12 +57,15 @@ export async function decompress(
       yield next.value;
     }
   }
-  const raw = Readable.from(replay(), { objectMode: false });
+  const gzip = detectCompression(Buffer.concat(head)) === "gzip";
+  const raw = Readable.from(gzip ? coalesce(replay(), GUNZIP_INPUT_BYTES) : replay(), {
+    objectMode: false,
+  });
   const destroy = () => {
     raw.destroy();
     void iterator.return?.();
   };
-  if (detectCompression(Buffer.concat(head)) === "none") return { stream: raw, destroy };
+  if (!gzip) return { stream: raw, destroy };
   const options: ZlibOptions & TransformOptions = {
     chunkSize: GUNZIP_CHUNK_BYTES,
     readableHighWaterMark: GUNZIP_READ_AHEAD_BYTES,
@@ -71,4 +81,22 @@ export async function decompress(
       destroy();
     },
   };
+}
+
+/** Joins consecutive chunks into pieces of at least `bytes` (the last may hold fewer). */
+export async function* coalesce(
+  chunks: AsyncIterable<Uint8Array>,
+  bytes: number,
+): AsyncGenerator<Uint8Array> {
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  for await (const chunk of chunks) {
+    pending.push(chunk);
+    pendingBytes += chunk.byteLength;
+    if (pendingBytes < bytes) continue;
+    yield pending.length === 1 ? chunk : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+  }
+  if (pendingBytes > 0) yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
 }
