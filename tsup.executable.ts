@@ -1,4 +1,28 @@
+import path from "node:path";
 import type { Options } from "tsup";
+
+type EsbuildPlugin = NonNullable<Options["esbuildPlugins"]>[number];
+
+/**
+ * zod bundles its error messages in some 40 languages (357 KB, a fifth of the agent's bundle),
+ * reachable through `z.locales`; Berth speaks English and never switches. Its locale index is
+ * replaced by one that exports English alone, so every start parses a fifth less code.
+ */
+const zodEnglishOnly: EsbuildPlugin = {
+  name: "zod-english-only",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}node_modules${path.sep}zod${path.sep}`)
+        ? { path: path.join(path.dirname(args.importer), "../locales/index.js"), namespace: "zod-english" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "zod-english" }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: path.dirname(args.path),
+      loader: "js",
+    }));
+  },
+};
 
 /**
  * A command-line program as one self-contained ESM file for Node 20 (the
@@ -19,6 +43,7 @@ export function executable(name: string, entry = "src/main.ts"): Options {
     sourcemap: false,
     dts: false,
     noExternal: [/.*/],
+    esbuildPlugins: [zodEnglishOnly],
     banner: {
       js: [
         "#!/usr/bin/env node",
