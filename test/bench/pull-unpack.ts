@@ -159,18 +159,18 @@ async function makeLayout(work: string): Promise<{ tarBytes: number; files: numb
  * Every timed step starts from the same state: what earlier steps left dirty is written back (its
  * write-back would take CPU from this one) and, as root, the page cache is dropped (a machine whose
  * memory fills with cache is slower to write: pages must first be reclaimed), then the registry's
- * blobs and the programs are read back in (so the disk is not what is measured). --keep-cache
- * skips the drop.
+ * blobs, the programs and `warm` (the tar step's layer files) are read back in (so the disk is not
+ * what is measured). --keep-cache skips the drop.
  */
 const DROP_CACHES = isRoot && !values["keep-cache"];
-function settle(registry: RegistryPeer): void {
+function settle(registry: RegistryPeer, warm: string[] = []): void {
   spawnSync("sync");
   if (!DROP_CACHES) return;
   writeFileSync("/proc/sys/vm/drop_caches", "3\n");
   // Back in: the registry's blobs and every program a step runs (node alone is ~100 MB).
   spawnSync("sh", ["-c", 'find "$1" -type f -exec cat {} + >/dev/null', "sh", registry.dataDir]);
   const programs = [process.execPath, AGENT, ...(COMPARE ? [COMPARE] : [])];
-  spawnSync("sh", ["-c", 'cat "$@" $(command -v skopeo umoci) >/dev/null', "sh", ...programs]);
+  spawnSync("sh", ["-c", 'cat "$@" $(command -v skopeo umoci) >/dev/null', "sh", ...programs, ...warm]);
 }
 
 const loadavg = () =>
@@ -242,8 +242,7 @@ async function main() {
       );
       // The floor: GNU tar and gzip extracting the same layers from local files (no network, no digests).
       const extracted = path.join(work, `tar${run}`);
-      settle(registry);
-      spawnSync("sh", ["-c", 'cat "$@" >/dev/null', "sh", ...layerFiles]);
+      settle(registry, layerFiles);
       const script = layerFiles
         .map((_, i) => `mkdir -p "$1/${i}" && tar -xzf "$${i + 2}" -C "$1/${i}"`)
         .join(" && ");

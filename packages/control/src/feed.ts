@@ -1,8 +1,12 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 
-/** Topics published when something a dashboard shows has changed. */
-export type ChangeTopic = "hosts" | "join-tokens" | "events" | "registry" | "stacks" | "tasks";
+/**
+ * Topics published when something a dashboard shows has changed. After the feed reconnects, each
+ * is announced once (what changed meanwhile is unknown).
+ */
+const TOPICS = ["hosts", "join-tokens", "events", "registry", "stacks", "tasks"] as const;
+export type ChangeTopic = (typeof TOPICS)[number];
 export interface Change {
   topic: ChangeTopic;
   id?: string;
@@ -16,8 +20,6 @@ export interface ChangeFeed {
 }
 
 const CHANNEL = "berth_changes";
-/** Every topic: after the feed reconnects, each is announced once (what changed meanwhile is unknown). */
-const TOPICS: readonly ChangeTopic[] = ["hosts", "join-tokens", "events", "registry", "stacks", "tasks"];
 const RETRY_MS = { first: 250, max: 5_000 };
 
 /**

@@ -301,6 +301,9 @@ const OWN_IDS = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1
 const ownedAlready = (ctx: Context, h: TarHeader) =>
   ctx.fresh && h.uid === OWN_IDS.uid && h.gid === OWN_IDS.gid;
 
+/** The new file needs a chown to get the entry's owner. */
+const needsChown = (ctx: Context, h: TarHeader) => ctx.preserveOwner && !ownedAlready(ctx, h);
+
 /** This process's umask, from /proc/self/status (process.umask() would set it twice to read it), or null. */
 function readUmask(): number | null {
   try {
@@ -317,10 +320,7 @@ function readUmask(): number | null {
  * come, and the umask takes nothing away.
  */
 const createdWithMode = (ctx: Context, h: TarHeader) =>
-  ctx.umask !== null &&
-  (h.mode & ~0o777) === 0 &&
-  (h.mode & ctx.umask) === 0 &&
-  (!ctx.preserveOwner || ownedAlready(ctx, h));
+  ctx.umask !== null && (h.mode & ~0o777) === 0 && (h.mode & ctx.umask) === 0 && !needsChown(ctx, h);
 
 async function finishFile(
   ctx: Context,
@@ -329,7 +329,7 @@ async function finishFile(
   fd: number,
   modeAtCreate: boolean,
 ): Promise<void> {
-  if (ctx.preserveOwner && !ownedAlready(ctx, h)) fchownSync(fd, h.uid, h.gid);
+  if (needsChown(ctx, h)) fchownSync(fd, h.uid, h.gid);
   if (!modeAtCreate) fchmodSync(fd, h.mode);
   await applyXattrs(ctx, h, abs);
   futimesSync(fd, h.mtime, h.mtime);
