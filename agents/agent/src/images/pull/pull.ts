@@ -19,6 +19,7 @@ import { BerthError } from "@berth/protocol";
 import type { ImageStore } from "../store.ts";
 import type { ImageRecord } from "../types.ts";
 import { type ProgressListener, shortLayerId } from "./events.ts";
+import { withHelperThreadsLowered } from "./helper-threads.ts";
 import { ensureLayer } from "./layer.ts";
 import { hostPlatform, type PlatformSpec, selectManifest, toImageConfig } from "./platform.ts";
 
@@ -159,22 +160,24 @@ async function pull(store: ImageStore, refText: string, options: PullOptions): P
   const { record, previous } = await store.holdContent(hold, async () => {
     await putDocument(store, chosen.bytes, digest);
     await putDocument(store, configBytes, manifest.config.digest);
-    await eachLimited(
-      manifest.layers.map((layer, i) => ({ layer, diffId: diffIds[i]! })),
-      CONCURRENT_LAYERS,
-      async ({ layer, diffId }) => {
-        const repo = { registry: ref.registry, repository: ref.repository };
-        const job = {
-          store,
-          client: options.client,
-          repo,
-          layer,
-          diffId,
-          onProgress,
-          keepBlob: keepLayerBlobs,
-        };
-        if (await ensureLayer(job)) downloaded += 1;
-      },
+    await withHelperThreadsLowered(() =>
+      eachLimited(
+        manifest.layers.map((layer, i) => ({ layer, diffId: diffIds[i]! })),
+        CONCURRENT_LAYERS,
+        async ({ layer, diffId }) => {
+          const repo = { registry: ref.registry, repository: ref.repository };
+          const job = {
+            store,
+            client: options.client,
+            repo,
+            layer,
+            diffId,
+            onProgress,
+            keepBlob: keepLayerBlobs,
+          };
+          if (await ensureLayer(job)) downloaded += 1;
+        },
+      ),
     );
     const content = {
       mediaType: chosen.mediaType,
