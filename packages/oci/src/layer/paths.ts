@@ -1,4 +1,4 @@
-import { lstat, mkdir } from "node:fs/promises";
+import { lstatSync, mkdirSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { OciError } from "../errors.ts";
 
@@ -52,13 +52,9 @@ export function symlinkEscapes(linkComponents: readonly string[], target: string
   return false;
 }
 
-async function lstatOrNull(path: string) {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw err;
-  }
+/** lstat, or null when nothing is there. Synchronous, like the unpacker's other calls (see unpackLayer). */
+export function lstatOrNull(path: string): Stats | null {
+  return lstatSync(path, { throwIfNoEntry: false }) ?? null;
 }
 
 /**
@@ -68,21 +64,21 @@ async function lstatOrNull(path: string) {
  * `verified` caches directories already checked; whoever removes or replaces
  * a path must drop it and everything below it (`forgetVerified`).
  */
-export async function walkDirectories(
+export function walkDirectories(
   root: string,
   components: readonly string[],
   entry: string,
   create: boolean,
   verified?: Set<string>,
-): Promise<boolean> {
+): boolean {
   let current = root;
   for (const part of components) {
     current = join(current, part);
     if (verified?.has(current)) continue;
-    const st = await lstatOrNull(current);
+    const st = lstatOrNull(current);
     if (st === null) {
       if (!create) return false;
-      await mkdir(current, { mode: 0o755 });
+      mkdirSync(current, { mode: 0o755 });
     } else if (st.isSymbolicLink()) {
       throw refuse(entry, `parent "${part}" is a symlink; entries may not traverse symlinks`);
     } else if (!st.isDirectory()) {
@@ -100,5 +96,3 @@ export function forgetVerified(verified: Set<string>, abs: string): void {
     if (path === abs || path.startsWith(below)) verified.delete(path);
   }
 }
-
-export { lstatOrNull };

@@ -51,7 +51,7 @@ export async function applyWhiteout(
 
 /** An overlayfs whiteout: a 0/0 character device, made with mknod(1). */
 async function overlayWhiteout(ctx: WhiteoutContext, entry: string, dir: string[], name: string) {
-  await walkDirectories(ctx.root, dir, entry, true);
+  walkDirectories(ctx.root, dir, entry, true);
   const target = join(ctx.root, ...dir, name);
   await rm(target, { recursive: true, force: true });
   await run("mknod", [target, "c", "0", "0"]);
@@ -59,19 +59,19 @@ async function overlayWhiteout(ctx: WhiteoutContext, entry: string, dir: string[
 
 /** An overlayfs opaque directory: the xattr trusted.overlay.opaque=y, set with setfattr(1). */
 async function overlayOpaque(ctx: WhiteoutContext, entry: string, dir: string[]) {
-  await walkDirectories(ctx.root, dir, entry, true);
+  walkDirectories(ctx.root, dir, entry, true);
   await run("setfattr", ["-n", "trusted.overlay.opaque", "-v", "y", join(ctx.root, ...dir)]);
 }
 
 /** Deletes a whited-out path of the lower layers. */
 async function applyDelete(ctx: WhiteoutContext, entry: string, dir: string[], name: string) {
-  if (!(await walkDirectories(ctx.root, dir, entry, false))) return;
+  if (!walkDirectories(ctx.root, dir, entry, false)) return;
   await rm(join(ctx.root, ...dir, name), { recursive: true, force: true });
 }
 
 /** Empties a directory of everything this layer did not write. */
 async function applyOpaque(ctx: WhiteoutContext, entry: string, dir: string[]) {
-  if (!(await walkDirectories(ctx.root, dir, entry, false))) return;
+  if (!walkDirectories(ctx.root, dir, entry, false)) return;
   await pruneLower(ctx, dir);
 }
 
@@ -83,7 +83,7 @@ async function pruneLower(ctx: WhiteoutContext, dir: string[]): Promise<void> {
       await rm(join(abs, child), { recursive: true, force: true });
       continue;
     }
-    const st = await lstatOrNull(join(abs, child));
+    const st = lstatOrNull(join(abs, child));
     if (st?.isDirectory()) await pruneLower(ctx, [...dir, child]);
   }
 }
