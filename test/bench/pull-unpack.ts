@@ -17,7 +17,8 @@
  * --agent runs another bundle (a copy of an older build, to compare); --cpu-prof DIR profiles each
  * agent run (node --cpu-prof) into DIR; --drop-blobs pulls with keepLayerBlobs false (layers only
  * unpacked, compressed blobs not kept: what the agent did before its content store); --compare FILE
- * pulls with another bundle too in every run (before/after figures under the same load).
+ * pulls with another bundle too in every run, the two taking turns at going first (before/after
+ * figures under the same load).
  *
  * Every run's output stays until the end. Removing it between runs made the next run measure
  * the file system, not the unpacker: on ext4 without a journal (these machines), the inode
@@ -235,10 +236,9 @@ async function main() {
     );
     for (let run = 0; run < RUNS; run++) {
       process.stdout.write(`  run ${run + 1}/${RUNS}\n`);
-      for (const [agent, series] of [
-        [AGENT, times.berth],
-        ...(COMPARE ? [[COMPARE, times.compare] as const] : []),
-      ] as const) {
+      const agents = [[AGENT, times.berth], ...(COMPARE ? [[COMPARE, times.compare] as const] : [])] as const;
+      // With --compare the two swap places every run: neither always follows the tar step.
+      for (const [agent, series] of run % 2 === 0 ? agents : [...agents].reverse()) {
         const state = path.join(work, `state${run}-${series === times.berth ? "agent" : "compare"}`);
         if (values["drop-blobs"]) {
           await mkdir(path.join(state, "images"), { recursive: true });
@@ -277,17 +277,23 @@ async function main() {
     process.stdout.write(
       `\nimage: ${mb.toFixed(0)} MB uncompressed (${(gzBytes / 1024 / 1024).toFixed(0)} MB gzip) in ${LAYERS} layers, ${files} files; ${RUNS} runs, interleaved, loopback\n\n`,
     );
-    process.stdout.write("series                  median s    MB/s\n");
-    const row = (name: string, s: number) =>
+    process.stdout.write("series                  median s    MB/s   each run, s\n");
+    const row = (name: string, runs: number[]) => {
+      const s = median(runs);
+      const each = runs.map((t) => t.toFixed(2)).join(" ");
       process.stdout.write(
-        `${name.padEnd(22)}${s.toFixed(2).padStart(10)}${(mb / s).toFixed(0).padStart(8)}\n`,
+        `${name.padEnd(22)}${s.toFixed(2).padStart(10)}${(mb / s).toFixed(0).padStart(8)}   ${each}\n`,
       );
-    row("berth-agent pull", berth);
-    if (COMPARE) row(`  ${path.basename(COMPARE)}`.slice(0, 22), median(times.compare));
-    row("skopeo copy", median(times.skopeo));
-    row("umoci unpack", median(times.umoci));
-    row("skopeo + umoci", peer);
-    row("tar -xzf (local)", median(times.tar));
+    };
+    row("berth-agent pull", times.berth);
+    if (COMPARE) row(`  ${path.basename(COMPARE)}`.slice(0, 22), times.compare);
+    row("skopeo copy", times.skopeo);
+    row("umoci unpack", times.umoci);
+    row(
+      "skopeo + umoci",
+      times.skopeo.map((t, i) => t + times.umoci[i]!),
+    );
+    row("tar -xzf (local)", times.tar);
     process.stdout.write(
       `\nberth-agent / (skopeo + umoci) throughput: ${(peer / berth).toFixed(2)}x; agent ${(mb / berth).toFixed(0)} MB/s (goal >= ${GOAL_MBS} MB/s: ${
         mb / berth >= GOAL_MBS ? "PASS" : "FAIL"

@@ -186,6 +186,25 @@ describe("unpackLayer", () => {
     expect(await readFile(join(box.root, "was-file/inside"), "utf8")).toBe("now a dir");
   });
 
+  it("replaces lower content by a symlink, a hardlink and a fifo, a directory with its contents too", async () => {
+    await mkdir(join(box.root, "dir-to-link/child"), { recursive: true });
+    await writeFile(join(box.root, "file-to-hardlink"), "old");
+    await symlink("/elsewhere", join(box.root, "link-to-fifo"));
+    await unpack([
+      { path: "target", body: "new" },
+      { path: "dir-to-link", type: "SymbolicLink", linkpath: "target" },
+      { path: "file-to-hardlink", type: "Link", linkpath: "target" },
+      { path: "link-to-fifo", type: "FIFO", mode: 0o600 },
+    ]);
+    expect(await readlink(join(box.root, "dir-to-link"))).toBe("target");
+    const [target, hard] = await Promise.all([
+      lstat(join(box.root, "target")),
+      lstat(join(box.root, "file-to-hardlink")),
+    ]);
+    expect(hard.ino).toBe(target.ino);
+    expect((await lstat(join(box.root, "link-to-fifo"))).isFIFO()).toBe(true);
+  });
+
   it("refuses an entry whose parent is a file (no directory entry replaced it)", async () => {
     await mkdir(box.root);
     await writeFile(join(box.root, "file"), "old");
