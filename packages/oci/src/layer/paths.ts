@@ -71,6 +71,9 @@ export function walkDirectories(
   create: boolean,
   verified?: Set<string>,
 ): boolean {
+  // A verified directory's parents were verified with it (and are forgotten with it): one lookup
+  // for the usual entry, whose parent an earlier one already walked.
+  if (components.length > 0 && verified?.has(join(root, ...components))) return true;
   let current = root;
   for (const part of components) {
     current = join(current, part);

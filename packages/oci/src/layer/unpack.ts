@@ -165,8 +165,16 @@ async function applyEntry(ctx: Context, h: TarHeader): Promise<void> {
   markExtracted(ctx.extracted, components);
 }
 
+/**
+ * Adds the entry's path and its parents to `extracted`. A path is only ever added with all its
+ * parents (and nothing is taken out), so the walk up stops at the first one already there.
+ */
 function markExtracted(extracted: Set<string>, components: readonly string[]): void {
-  for (let i = 1; i <= components.length; i++) extracted.add(components.slice(0, i).join("/"));
+  for (let i = components.length; i > 0; i--) {
+    const key = components.slice(0, i).join("/");
+    if (extracted.has(key)) return;
+    extracted.add(key);
+  }
 }
 
 /** A hardlink's target must be a non-directory this layer already wrote, reached without symlinks. */
