@@ -273,7 +273,8 @@ async function main() {
     }
     const mb = tarBytes / 1024 / 1024;
     const berth = median(times.berth);
-    const peer = median(times.skopeo.map((t, i) => t + times.umoci[i]!));
+    const peerRuns = times.skopeo.map((t, i) => t + times.umoci[i]!);
+    const peer = median(peerRuns);
     process.stdout.write(
       `\nimage: ${mb.toFixed(0)} MB uncompressed (${(gzBytes / 1024 / 1024).toFixed(0)} MB gzip) in ${LAYERS} layers, ${files} files; ${RUNS} runs, interleaved, loopback\n\n`,
     );
@@ -289,10 +290,7 @@ async function main() {
     if (COMPARE) row(`  ${path.basename(COMPARE)}`.slice(0, 22), times.compare);
     row("skopeo copy", times.skopeo);
     row("umoci unpack", times.umoci);
-    row(
-      "skopeo + umoci",
-      times.skopeo.map((t, i) => t + times.umoci[i]!),
-    );
+    row("skopeo + umoci", peerRuns);
     row("tar -xzf (local)", times.tar);
     process.stdout.write(
       `\nberth-agent / (skopeo + umoci) throughput: ${(peer / berth).toFixed(2)}x; agent ${(mb / berth).toFixed(0)} MB/s (goal >= ${GOAL_MBS} MB/s: ${

@@ -179,6 +179,7 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
 
 /** Downloads only the blob of a layer that is already unpacked (kept so a push or save sends it as it was). */
 async function downloadBlob(job: LayerJob, id: string): Promise<void> {
+  await mkdir(job.store.tempDir, { recursive: true });
   const copy = new BlobCopy(
     path.join(
       job.store.tempDir,
@@ -229,7 +230,6 @@ export async function ensureLayer(job: LayerJob): Promise<boolean> {
     }
     if (await exists(target)) {
       // Unpacked for another image (or imported) without this blob: fetch the blob alone.
-      await mkdir(job.store.tempDir, { recursive: true });
       await downloadBlob(job, id);
       job.onProgress({ type: "layer", id, status: "Already exists" });
       return false;
