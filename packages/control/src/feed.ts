@@ -40,6 +40,8 @@ export async function createChangeFeed(
   let closed = false;
   let client: pg.PoolClient | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
+  /** The pause before the next attempt: doubles with each failed one, back to the first once connected. */
+  let pause = retry.first;
   const deliver = (change: Change) => {
     for (const listener of listeners) listener(change);
   };
@@ -56,7 +58,7 @@ export async function createChangeFeed(
       // 57P01: the server is shutting down (as on Ctrl-C with the embedded Postgres).
       if (err.code === "57P01") log.info("Postgres is shutting down; the change feed stops until it is back");
       else log.error({ err }, "change feed connection failed; connecting again");
-      reconnect(retry.first);
+      reconnect();
     };
     c.on("notification", (msg) => {
       if (msg.channel !== CHANNEL || !msg.payload) return;
@@ -79,25 +81,35 @@ export async function createChangeFeed(
     else client = c;
   }
 
-  function reconnect(delay: number): void {
+  function reconnect(): void {
     if (closed || retryTimer) return;
+    const wait = pause;
+    pause = Math.min(pause * 2, retry.max);
     retryTimer = setTimeout(() => {
       retryTimer = null;
       listen().then(
         () => {
+          pause = retry.first;
           log.info("change feed connected again");
           for (const topic of TOPICS) deliver({ topic });
         },
         () => {
-          // listen() already scheduled the next attempt when its connection failed; else try again.
-          if (!client) reconnect(Math.min(delay * 2, retry.max));
+          // A failed LISTEN already scheduled the next attempt (fail); a failed connect did not.
+          reconnect();
         },
       );
-    }, delay);
+    }, wait);
     retryTimer.unref();
   }
 
-  await listen();
+  try {
+    await listen();
+  } catch (err) {
+    // No feed to close: stop the attempt a failed LISTEN scheduled.
+    closed = true;
+    if (retryTimer) clearTimeout(retryTimer);
+    throw err;
+  }
   return {
     async publish(change) {
       await pool.query("select pg_notify($1, $2)", [CHANNEL, JSON.stringify(change)]);
