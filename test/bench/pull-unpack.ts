@@ -18,7 +18,8 @@
  * agent run (node --cpu-prof) into DIR; --drop-blobs pulls with keepLayerBlobs false (layers only
  * unpacked, compressed blobs not kept: what the agent did before its content store); --compare FILE
  * pulls with another bundle too in every run, the two taking turns at going first (before/after
- * figures under the same load).
+ * figures under the same load). --load also times `berth-agent load` of the same image as an OCI
+ * archive in a local file (no network), with every bundle.
  *
  * Every run's output stays until the end. Removing it between runs made the next run measure
  * the file system, not the unpacker: on ext4 without a journal (these machines), the inode
@@ -59,6 +60,7 @@ const { values } = parseArgs({
     compare: { type: "string" },
     "keep-cache": { type: "boolean", default: false },
     trees: { type: "string" },
+    load: { type: "boolean", default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -224,9 +226,13 @@ async function main() {
       `oci:${path.join(work, "layout")}:1`,
       `docker://${ref}`,
     ]);
+    const archive = path.join(work, "image.tar");
+    if (values.load) spawnSync("tar", ["-cf", archive, "-C", path.join(work, "layout"), "."]);
     const times = {
       berth: [] as number[],
       compare: [] as number[],
+      berthLoad: [] as number[],
+      compareLoad: [] as number[],
       skopeo: [] as number[],
       umoci: [] as number[],
       tar: [] as number[],
@@ -246,6 +252,21 @@ async function main() {
         }
         settle(registry);
         series.push(await timed(process.execPath, [...PROFILE, agent, "--state-dir", state, "pull", ref]));
+        if (values.load) {
+          settle(registry, [archive]);
+          const loads = series === times.berth ? times.berthLoad : times.compareLoad;
+          loads.push(
+            await timed(process.execPath, [
+              agent,
+              "--state-dir",
+              `${state}-load`,
+              "load",
+              "-q",
+              "-i",
+              archive,
+            ]),
+          );
+        }
       }
       const oci = path.join(work, `oci${run}`);
       const bundle = path.join(work, `bundle${run}`);
@@ -288,6 +309,10 @@ async function main() {
     };
     row("berth-agent pull", times.berth);
     if (COMPARE) row(`  ${path.basename(COMPARE)}`.slice(0, 22), times.compare);
+    if (values.load) {
+      row("berth-agent load", times.berthLoad);
+      if (COMPARE) row(`  ${path.basename(COMPARE)}`.slice(0, 22), times.compareLoad);
+    }
     row("skopeo copy", times.skopeo);
     row("umoci unpack", times.umoci);
     row("skopeo + umoci", peerRuns);

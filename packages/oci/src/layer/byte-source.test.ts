@@ -17,8 +17,19 @@ describe("ByteSource", () => {
     const rest: string[] = [];
     for await (const piece of source.chunks(4)) rest.push(piece.toString());
     expect(rest.join("")).toBe("lmno");
-    expect(await source.finish()).toBe(sha256(Buffer.concat(chunks)));
+    await source.finish();
+    expect(source.digest()).toBe(sha256(Buffer.concat(chunks)));
     expect(source.total).toBe(16);
+  });
+
+  it("made with digest: false, reads the same and has no digest to give", async () => {
+    const source = new ByteSource(Readable.from([Buffer.from("abc"), Buffer.from("def")]), 100, {
+      digest: false,
+    });
+    expect((await source.read(4))?.toString()).toBe("abcd");
+    await source.finish();
+    expect(source.total).toBe(6);
+    expect(() => source.digest()).toThrow("digest: false");
   });
 
   it("refuses a stream over its limit and a truncated read", async () => {

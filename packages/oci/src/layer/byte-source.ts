@@ -1,23 +1,26 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { OciError } from "../errors.ts";
 
 /**
- * Pulls exact byte counts from an async stream of chunks, hashing (sha256)
- * and counting every byte it pulls, so the unpacker gets the layer's diffId
- * (the digest of the whole uncompressed tar) without a second pass.
+ * Pulls exact byte counts from an async stream of chunks, counting every byte
+ * it pulls and hashing them (sha256), so the unpacker gets the layer's diffId
+ * (the digest of the whole uncompressed tar) without a second pass. A reader
+ * with no use for that digest (an image archive's, whose members are hashed
+ * one by one) turns the hashing off.
  */
 export class ByteSource {
   #iterator: AsyncIterator<Uint8Array>;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
-  #hash = createHash("sha256");
+  readonly #hash: Hash | null;
   #total = 0;
   #done = false;
   readonly #maxBytes: number;
 
-  constructor(source: AsyncIterable<Uint8Array>, maxBytes: number) {
+  constructor(source: AsyncIterable<Uint8Array>, maxBytes: number, options: { digest?: boolean } = {}) {
     this.#iterator = source[Symbol.asyncIterator]();
     this.#maxBytes = maxBytes;
+    this.#hash = options.digest === false ? null : createHash("sha256");
   }
 
   /** Bytes pulled from the stream so far. */
@@ -48,7 +51,7 @@ export class ByteSource {
     if (this.#total > this.#maxBytes) {
       throw new OciError("InvalidArgument", `layer is larger than the limit of ${this.#maxBytes} bytes`);
     }
-    this.#hash.update(chunk);
+    this.#hash?.update(chunk);
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
     return true;
@@ -109,12 +112,17 @@ export class ByteSource {
     }
   }
 
-  /** Reads what is left (tar padding after the end marker) and returns the sha256 of everything. */
-  async finish(): Promise<string> {
+  /** Reads what is left (tar padding after the end marker). */
+  async finish(): Promise<void> {
     while (await this.#pull()) {
       this.#pending = [];
       this.#pendingBytes = 0;
     }
+  }
+
+  /** "sha256:…" of every byte pulled; once, after finish(). */
+  digest(): string {
+    if (!this.#hash) throw new Error("ByteSource: made with digest: false");
     return `sha256:${this.#hash.digest("hex")}`;
   }
 }

@@ -125,7 +125,8 @@ export async function unpackLayer(
       if (entries > maxEntries) throw refuse(header.path, `layer has more than ${maxEntries} entries`);
       await applyEntry(ctx, header);
     }
-    const diffId = await ctx.source.finish();
+    await ctx.source.finish();
+    const diffId = ctx.source.digest();
     restoreDirectoryMeta(ctx);
     return { entries, bytes: ctx.source.total, diffId };
   } finally {

@@ -54,7 +54,7 @@ export function registerImageArchiveCommands(program: Command, io: CliIo): void 
           "stdin is a terminal; give an archive with -i FILE or redirect stdin",
         );
       }
-      const input = fromStdin ? process.stdin : createReadStream(f.input!);
+      const input = fromStdin ? process.stdin : createReadStream(f.input!, { highWaterMark: 256 * 1024 });
       const loaded = await loadImages(images, input);
       if (f.quiet) return;
       for (const image of loaded) {

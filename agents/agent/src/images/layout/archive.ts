@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
+import { closeSync, openSync, writeSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -76,17 +77,21 @@ async function collect(source: ByteSource, name: string, size: number): Promise<
   return Buffer.concat(parts);
 }
 
-/** Writes `size` bytes of the archive to `file`; returns their sha256 (hex). */
+/**
+ * Writes `size` bytes of the archive to `file`; returns their sha256 (hex).
+ * Synchronous writes, as a pull keeps its blobs: a chunk goes to the page
+ * cache at once instead of to libuv's thread pool and back.
+ */
 async function writeMember(source: ByteSource, size: number, file: string): Promise<string> {
   const hash = createHash("sha256");
-  const handle = await open(file, "wx", 0o600);
+  const fd = openSync(file, "wx", 0o600);
   try {
     for await (const chunk of source.chunks(size)) {
       hash.update(chunk);
-      await handle.write(chunk);
+      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
     }
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   return hash.digest("hex");
 }
@@ -135,7 +140,8 @@ export async function readArchive(input: AsyncIterable<Uint8Array>, dir: string)
 async function readMembers(input: AsyncIterable<Uint8Array>, dir: string): Promise<ReadArchive> {
   const blobDir = path.join(dir, "blobs");
   await mkdir(blobDir, { recursive: true });
-  const source = new ByteSource(await uncompressed(input), MAX_ARCHIVE_BYTES);
+  // Each blob is hashed as it is written: a digest of the whole archive would be of no use.
+  const source = new ByteSource(await uncompressed(input), MAX_ARCHIVE_BYTES, { digest: false });
   const result: ReadArchive = { files: new Map(), blobs: new Map(), legacy: new Map(), blobDir };
   /** Old-format layers that are symlinks to another layer member. */
   const aliases = new Map<string, string>();

@@ -259,6 +259,20 @@ const HOSTILE: Array<{ name: string; archive: () => Buffer; error: RegExp }> = [
     error: /unpacks to sha256:[a-f0-9]{64}, but the image config says/,
   },
   {
+    name: "a bad layer among several unpacked at once",
+    archive: () => {
+      const many = tarOf(Array.from({ length: 200 }, (_, i) => ({ name: `f${i}`, data: "x" })));
+      return tarOf(
+        layoutMembers({
+          layers: [goodLayer, many],
+          diffIds: [sha256(Buffer.from("other")), sha256(many)],
+          refName: "bad:1",
+        }),
+      );
+    },
+    error: /unpacks to sha256:[a-f0-9]{64}, but the image config says/,
+  },
+  {
     name: "a layer escaping its root",
     archive: () =>
       tarOf(layoutMembers({ layers: [tarOf([{ name: "../escape", data: "x" }])], refName: "bad:1" })),

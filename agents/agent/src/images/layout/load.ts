@@ -21,9 +21,10 @@ import {
 import { BerthError } from "@berth/protocol";
 import { z } from "zod";
 import { rememberLayerBlob } from "../layer-blob.ts";
+import { mapLimited } from "../limited.ts";
 import { withLayerLock } from "../pull/layer.ts";
 import { hostPlatform, selectManifest, toImageConfig } from "../pull/platform.ts";
-import { toBerthError } from "../pull/pull.ts";
+import { CONCURRENT_LAYERS, toBerthError } from "../pull/pull.ts";
 import { digestHex, normalizeName } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
 import { addBlob, memberName, type ReadArchive, readArchive } from "./archive.ts";
@@ -45,6 +46,9 @@ interface Candidate {
   manifest: ImageManifest;
   config: OciImageConfig;
 }
+
+/** A layer blob is read in pieces of this size: gunzip takes 256 KiB at a time (see decompress.ts). */
+const READ_CHUNK_BYTES = 256 * 1024;
 
 const bad = (message: string) => new BerthError("InvalidArgument", `not an image archive: ${message}`);
 
@@ -230,32 +234,33 @@ async function candidates(archive: ReadArchive): Promise<Candidate[]> {
 }
 
 /**
- * Unpacks the layers the store lacks into `dir` (checking each diff ID), and
- * only when all are there moves them into the store, each under its layer
- * lock (a layer another writer placed meanwhile stays theirs).
+ * Unpacks the layers the store lacks into `dir` (checking each diff ID),
+ * CONCURRENT_LAYERS at a time as a pull does, and only when all are there
+ * moves them into the store, each under its layer lock (a layer another
+ * writer placed meanwhile stays theirs).
  */
 async function importLayers(store: ImageStore, archive: ReadArchive, images: Candidate[], dir: string) {
-  const staged = new Map<string, string>();
+  const staged = new Map<string, { blob: string; target: string }>();
   for (const image of images) {
     for (const [i, layer] of image.manifest.layers.entries()) {
       const diffId = image.config.rootfs.diff_ids[i]!;
       if (staged.has(diffId) || (await exists(store.layerPath(diffId)))) continue;
-      const target = path.join(dir, digestHex(diffId));
-      const result = await unpackLayer(createReadStream(archive.blobs.get(layer.digest)!), target, {
-        whiteouts: "overlay",
-      });
-      if (result.diffId !== diffId) {
-        throw bad(`layer ${layer.digest} unpacks to ${result.diffId}, but the image config says ${diffId}`);
-      }
-      staged.set(diffId, target);
+      staged.set(diffId, { blob: layer.digest, target: path.join(dir, digestHex(diffId)) });
     }
   }
-  for (const [diffId, from] of staged) {
+  await mapLimited([...staged], CONCURRENT_LAYERS, async ([diffId, { blob, target }]) => {
+    const input = createReadStream(archive.blobs.get(blob)!, { highWaterMark: READ_CHUNK_BYTES });
+    const result = await unpackLayer(input, target, { whiteouts: "overlay" });
+    if (result.diffId !== diffId) {
+      throw bad(`layer ${blob} unpacks to ${result.diffId}, but the image config says ${diffId}`);
+    }
+  });
+  for (const [diffId, { target }] of staged) {
     await withLayerLock(store, diffId, async () => {
       const to = store.layerPath(diffId);
       if (await exists(to)) return;
       await mkdir(path.dirname(to), { recursive: true });
-      await rename(from, to);
+      await rename(target, to);
     });
   }
 }

@@ -1,6 +1,7 @@
 import { familiarString, MediaType, OciError, parseReference, type RegistryClient } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import { bytesBlob, exportConfig, exportManifest, type StoredContent, storedContent } from "../content.ts";
+import { mapLimited } from "../limited.ts";
 import { shortLayerId } from "../pull/events.ts";
 import { toBerthError } from "../pull/pull.ts";
 import { DEFAULT_TAG } from "../reference.ts";
@@ -26,20 +27,6 @@ export interface PushResult {
   size: number;
   /** Layers this push uploaded (others the registry had, or mounted). */
   uploaded: number;
-}
-
-/** Runs `work` over `items`, at most `limit` at a time, failing with the first error. */
-async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const at = next++;
-      results[at] = await work(items[at]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** The registry reference to push to: `target`, else the local name itself; a tag, never a digest. */
