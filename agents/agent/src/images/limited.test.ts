@@ -37,4 +37,20 @@ describe("mapLimited", () => {
     expect(finished).toEqual(["slow"]);
     expect(started).toEqual(["slow", "bad"]);
   });
+
+  it("aborts the signal with the first failure, so running work can stop early", async () => {
+    const reasons: unknown[] = [];
+    const work = (name: string, signal: AbortSignal) =>
+      name === "bad"
+        ? Promise.reject(new Error("bad layer"))
+        : new Promise<void>((_, reject) => {
+            // Would run for ever, but stops when told to.
+            signal.addEventListener("abort", () => {
+              reasons.push(signal.reason);
+              reject(new Error("stopped"));
+            });
+          });
+    await expect(mapLimited(["endless", "bad"], 2, work)).rejects.toThrow("bad layer");
+    expect(reasons).toEqual([expect.objectContaining({ message: "bad layer" })]);
+  });
 });

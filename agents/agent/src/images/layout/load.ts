@@ -248,8 +248,9 @@ async function importLayers(store: ImageStore, archive: ReadArchive, images: Can
       staged.set(diffId, { blob: layer.digest, target: path.join(dir, digestHex(diffId)) });
     }
   }
-  await mapLimited([...staged], CONCURRENT_LAYERS, async ([diffId, { blob, target }]) => {
-    const input = createReadStream(archive.blobs.get(blob)!, { highWaterMark: READ_CHUNK_BYTES });
+  await mapLimited([...staged], CONCURRENT_LAYERS, async ([diffId, { blob, target }], signal) => {
+    // When another layer fails, this one stops reading (and its unpack fails, unreported).
+    const input = createReadStream(archive.blobs.get(blob)!, { highWaterMark: READ_CHUNK_BYTES, signal });
     const result = await unpackLayer(input, target, { whiteouts: "overlay" });
     if (result.diffId !== diffId) {
       throw bad(`layer ${blob} unpacks to ${result.diffId}, but the image config says ${diffId}`);

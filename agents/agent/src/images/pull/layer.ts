@@ -32,6 +32,17 @@ export interface LayerJob {
   onProgress: ProgressListener;
   /** Keep the compressed blob in the store's blobs (see StoreSettings.keepLayerBlobs). */
   keepBlob?: boolean;
+  /** Aborted when the pull is abandoned (another layer failed): the download stops early. */
+  signal?: AbortSignal;
+}
+
+/** Destroys `stream` once `signal` aborts, so the layer's reader fails and cleans up; returns the unhooking. */
+function stopOnAbort(stream: Readable, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => {};
+  const stop = () => stream.destroy(new Error("stopped: another layer of the pull failed"));
+  if (signal.aborted) stop();
+  else signal.addEventListener("abort", stop, { once: true });
+  return () => signal.removeEventListener("abort", stop);
 }
 
 const exists = (p: string) =>
@@ -138,8 +149,10 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
   await mkdir(job.store.tempDir, { recursive: true });
   const copy = job.keepBlob ? new BlobCopy(`${staging}.blob`) : null;
   let stream: Readable | undefined;
+  let unhook = () => {};
   try {
     ({ stream } = await job.client.getBlob(job.repo, job.layer.digest));
+    unhook = stopOnAbort(stream, job.signal);
     job.onProgress({ type: "layer", id, status: "Downloading" });
     const state: StreamState = { checked: false };
     const result = await unpackLayer(verified(stream, job, id, state, copy), staging, {
@@ -170,6 +183,7 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
     const { digest, size, mediaType } = job.layer;
     await rememberLayerBlob(job.store, job.diffId, { digest, size, mediaType, diffId: job.diffId }, job.repo);
   } finally {
+    unhook();
     stream?.destroy();
     copy?.close();
     await rm(staging, { recursive: true, force: true });
@@ -187,8 +201,10 @@ async function downloadBlob(job: LayerJob, id: string): Promise<void> {
     ),
   );
   let stream: Readable | undefined;
+  let unhook = () => {};
   try {
     ({ stream } = await job.client.getBlob(job.repo, job.layer.digest));
+    unhook = stopOnAbort(stream, job.signal);
     const state: StreamState = { checked: false };
     for await (const _ of verified(stream, job, id, state, copy)) {
       // hashed, counted and copied
@@ -197,6 +213,7 @@ async function downloadBlob(job: LayerJob, id: string): Promise<void> {
     copy.close();
     await job.store.blobs.putFiles([{ digest: job.layer.digest, file: copy.file }]);
   } finally {
+    unhook();
     stream?.destroy();
     copy.close();
     await rm(copy.file, { force: true });

@@ -86,15 +86,27 @@ interface Fixture {
 }
 
 async function fixture(
-  opts: { diffId?: string; layerMediaType?: string; index?: boolean; serve?: (d: string) => Buffer } = {},
-): Promise<Fixture> {
+  opts: {
+    diffId?: string;
+    layerMediaType?: string;
+    index?: boolean;
+    serve?: (d: string) => Buffer;
+    /** A second layer, whose download sends half its bytes and then hangs until destroyed. */
+    stalledLayer?: boolean;
+  } = {},
+): Promise<Fixture & { stalled: { destroyed: boolean } }> {
   const tar = await layerTar({ "hello.txt": "hi\n" });
   const layer = gzipSync(tar);
+  const secondTar = await layerTar({ "second.txt": "2".repeat(100_000) });
+  const second = gzipSync(secondTar);
   const config = json({
     architecture: hostPlatform().architecture,
     os: "linux",
     config: { Cmd: ["/hello"], User: "65534" },
-    rootfs: { type: "layers", diff_ids: [opts.diffId ?? sha256(tar)] },
+    rootfs: {
+      type: "layers",
+      diff_ids: [opts.diffId ?? sha256(tar), ...(opts.stalledLayer ? [sha256(secondTar)] : [])],
+    },
   });
   const manifest = json({
     schemaVersion: 2,
@@ -102,6 +114,9 @@ async function fixture(
     config: { mediaType: MediaType.OciConfig, digest: sha256(config), size: config.length },
     layers: [
       { mediaType: opts.layerMediaType ?? MediaType.OciLayerGzip, digest: sha256(layer), size: layer.length },
+      ...(opts.stalledLayer
+        ? [{ mediaType: MediaType.OciLayerGzip, digest: sha256(second), size: second.length }]
+        : []),
     ],
   });
   const blobs = new Map([
@@ -128,8 +143,23 @@ async function fixture(
       }
     : { mediaType: MediaType.OciManifest, bytes: manifest };
   manifests.set("1", top);
+  const client = fakeClient(blobs, manifests, opts.serve);
+  const stalled = { destroyed: false };
+  if (opts.stalledLayer) {
+    const getBlob = client.getBlob.bind(client);
+    client.getBlob = async (repo, digest) => {
+      if (digest !== sha256(second)) return getBlob(repo, digest);
+      const stream = new Readable({ read() {} });
+      stream.push(second.subarray(0, second.length >> 1));
+      stream.on("close", () => {
+        stalled.destroyed = true;
+      });
+      return { stream, size: second.length };
+    };
+  }
   return {
-    client: fakeClient(blobs, manifests, opts.serve),
+    stalled,
+    client,
     store: createImageStore(await tempDir()),
     layerDigest: sha256(layer),
     manifestDigest: sha256(manifest),
@@ -181,6 +211,22 @@ describe("pullImage", () => {
     expect(await codeOf(pullImage(f.store, "registry.test/app:1", { client: f.client }))).toBe(
       "InvalidArgument",
     );
+    await expectNothingLeft(f.store);
+  });
+
+  it("stops the other layers' downloads when one fails, and keeps nothing", async () => {
+    const other = gzipSync(await layerTar({ "evil.txt": "x" }));
+    let layerDigest = "";
+    const f = await fixture({
+      stalledLayer: true,
+      serve: (d) => (d === layerDigest ? other : (undefined as unknown as Buffer)),
+    });
+    layerDigest = f.layerDigest;
+    // Without the stop, the pull would wait for ever for the hanging layer.
+    expect(await codeOf(pullImage(f.store, "registry.test/app:1", { client: f.client }))).toBe(
+      "InvalidArgument",
+    );
+    expect(f.stalled.destroyed).toBe(true);
     await expectNothingLeft(f.store);
   });
 

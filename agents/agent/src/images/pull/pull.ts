@@ -160,7 +160,7 @@ async function pull(store: ImageStore, refText: string, options: PullOptions): P
       mapLimited(
         manifest.layers.map((layer, i) => ({ layer, diffId: diffIds[i]! })),
         CONCURRENT_LAYERS,
-        async ({ layer, diffId }) => {
+        async ({ layer, diffId }, signal) => {
           const repo = { registry: ref.registry, repository: ref.repository };
           const job = {
             store,
@@ -170,6 +170,7 @@ async function pull(store: ImageStore, refText: string, options: PullOptions): P
             diffId,
             onProgress,
             keepBlob: keepLayerBlobs,
+            signal,
           };
           if (await ensureLayer(job)) downloaded += 1;
         },
