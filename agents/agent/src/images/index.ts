@@ -3,7 +3,7 @@ export { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
 export type { BlobFile, BlobStore, StoreSettings } from "./blobs.ts";
 export { storedLayerBlob } from "./content.ts";
 export type { PruneOptions, PruneReport } from "./gc.ts";
-export { type LoadedImage, loadImages } from "./layout/load.ts";
+export { type LoadEvent, type LoadedImage, loadImages } from "./layout/load.ts";
 export { type SavedImage, saveImages } from "./layout/save.ts";
 export { type LayerStatus, type ProgressListener, type PullEvent, shortLayerId } from "./pull/events.ts";
 export {

@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { rename, rm, stat } from "node:fs/promises";
 import { BerthError } from "@berth/protocol";
 import type { Command } from "commander";
-import { loadImages, saveImages } from "../../images/index.ts";
-import type { CliIo } from "../io.ts";
+import { type LoadEvent, loadImages, saveImages } from "../../images/index.ts";
+import { type CliIo, processIo } from "../io.ts";
 import { openEngine } from "./context.ts";
 import { bytes } from "./format.ts";
+import { lineWriter, progressLine } from "./images.ts";
 
 /** Writes to `file` through a temp file renamed at the end, so a failed save leaves no partial archive. */
 async function toFile(file: string, write: (dest: NodeJS.WritableStream) => Promise<unknown>): Promise<void> {
@@ -18,6 +19,26 @@ async function toFile(file: string, write: (dest: NodeJS.WritableStream) => Prom
     await rm(temp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Load output, as a pull's: a line per layer ("Loading layer", "Loaded"), rewritten in place
+ * with a progress bar on a terminal, where a first line also shows the archive being read.
+ * Elsewhere a plain line for each status change, no byte counts.
+ */
+export function loadRenderer(out: (text: string) => void, tty: boolean): (event: LoadEvent) => void {
+  const write = lineWriter(out, tty);
+  return (event) => {
+    if (event.type === "reading") {
+      if (!tty) return;
+      const line =
+        event.total === null
+          ? `archive: Reading ${bytes(event.current)}`
+          : progressLine("archive", "Reading", event.current, event.total);
+      write("archive", line);
+    } else if (event.type === "layer") write(event.id, progressLine(event.id, event.status));
+    else if (tty) write(event.id, progressLine(event.id, "Loading layer", event.current, event.total));
+  };
 }
 
 export function registerImageArchiveCommands(program: Command, io: CliIo): void {
@@ -55,7 +76,10 @@ export function registerImageArchiveCommands(program: Command, io: CliIo): void 
         );
       }
       const input = fromStdin ? process.stdin : createReadStream(f.input!, { highWaterMark: 256 * 1024 });
-      const loaded = await loadImages(images, input);
+      const size = fromStdin ? undefined : (await stat(f.input!)).size;
+      const tty = io === processIo && process.stdout.isTTY === true;
+      const onProgress = f.quiet ? undefined : loadRenderer((t) => io.stdout(t), tty);
+      const loaded = await loadImages(images, input, { onProgress, ...(size === undefined ? {} : { size }) });
       if (f.quiet) return;
       for (const image of loaded) {
         io.stdout(image.name ? `Loaded image: ${image.name}\n` : `Loaded image ID: ${image.digest}\n`);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadRenderer } from "./image-archive.ts";
 import { progressRenderer } from "./images.ts";
 
 function render(tty: boolean) {
@@ -36,5 +37,46 @@ describe("pull progress", () => {
     expect(out).toContain(`\x1b[2A\r\x1b[2K111111111111: Downloading [${"=".repeat(19)}>${" ".repeat(20)}] `);
     expect(out).toContain("\x1b[1A\r\x1b[2K222222222222: Already exists\x1b[1B\r");
     expect(out).toContain("\x1b[2A\r\x1b[2K111111111111: Pull complete\x1b[2B\r");
+  });
+});
+
+describe("load progress", () => {
+  function renderLoad(tty: boolean) {
+    let out = "";
+    const r = loadRenderer((t) => {
+      out += t;
+    }, tty);
+    r({ type: "reading", current: 1 << 20, total: 4 << 20 });
+    r({ type: "reading", current: 4 << 20, total: 4 << 20 });
+    r({ type: "layer", id: "111111111111", status: "Loading layer" });
+    r({ type: "layer", id: "222222222222", status: "Already exists" });
+    r({ type: "progress", id: "111111111111", current: 512, total: 1024 });
+    r({ type: "layer", id: "111111111111", status: "Loaded" });
+    return out;
+  }
+
+  it("prints a plain line per layer status when not on a terminal, nothing of the reading", () => {
+    expect(renderLoad(false).split("\n")).toEqual([
+      "111111111111: Loading layer",
+      "222222222222: Already exists",
+      "111111111111: Loaded",
+      "",
+    ]);
+  });
+
+  it("shows the archive read, then each layer's bar in its own line, on a terminal", () => {
+    const out = renderLoad(true);
+    expect(out.startsWith(`archive: Reading [${"=".repeat(9)}>${" ".repeat(30)}] `)).toBe(true);
+    expect(out).toContain(`\x1b[1A\r\x1b[2Karchive: Reading [${"=".repeat(39)}>] `);
+    expect(out).toContain(`\x1b[2A\r\x1b[2K111111111111: Loading layer [${"=".repeat(19)}>`);
+    expect(out).toContain("\x1b[2A\r\x1b[2K111111111111: Loaded\x1b[2B\r");
+  });
+
+  it("shows only the bytes read when the archive's size is unknown (stdin)", () => {
+    let out = "";
+    loadRenderer((t) => {
+      out += t;
+    }, true)({ type: "reading", current: 3 << 20, total: null });
+    expect(out).toBe("archive: Reading 3.0 MiB\n");
   });
 });

@@ -163,18 +163,26 @@ export function progressLine(id: string, status: string, current?: number, total
 }
 
 /**
- * Docker-like pull output: one line per layer, rewritten in place on a
- * terminal; otherwise a plain line for each status change (no byte counts).
+ * Writes a line per id (a layer's), rewriting that id's own line in place on a
+ * terminal (cursor up, clear, back down); elsewhere each call is a new line.
  */
-export function progressRenderer(out: (text: string) => void, tty: boolean): (event: PullEvent) => void {
+export function lineWriter(out: (text: string) => void, tty: boolean): (id: string, line: string) => void {
   const order: string[] = [];
-  const write = (id: string, line: string) => {
+  return (id, line) => {
     const at = order.indexOf(id);
     if (at === -1) order.push(id);
     if (at === -1 || !tty) return out(`${line}\n`);
     const up = order.length - at;
     out(`\x1b[${up}A\r\x1b[2K${line}\x1b[${up}B\r`);
   };
+}
+
+/**
+ * Docker-like pull output: one line per layer, rewritten in place on a
+ * terminal; otherwise a plain line for each status change (no byte counts).
+ */
+export function progressRenderer(out: (text: string) => void, tty: boolean): (event: PullEvent) => void {
+  const write = lineWriter(out, tty);
   return (event) => {
     if (event.type === "resolved") out(`${event.ref}: Pulling\n`);
     else if (event.type === "layer") write(event.id, progressLine(event.id, event.status));

@@ -4,7 +4,7 @@ import { pushImage } from "../../images/push/push.ts";
 import { type CliIo, processIo } from "../io.ts";
 import { openEngine } from "./context.ts";
 import { collect } from "./flags.ts";
-import { progressLine } from "./images.ts";
+import { lineWriter, progressLine } from "./images.ts";
 import { type RegistryFlags, registryClientFor } from "./registry.ts";
 
 const EXAMPLES = `
@@ -22,14 +22,7 @@ use plain http; BERTH_REGISTRY_CREDS=HOST=USER:PASSWORD gives credentials for on
  * bar while it uploads); otherwise a plain line for each status change.
  */
 export function pushRenderer(out: (text: string) => void, tty: boolean): (event: PushEvent) => void {
-  const order: string[] = [];
-  const write = (id: string, line: string) => {
-    const at = order.indexOf(id);
-    if (at === -1) order.push(id);
-    if (at === -1 || !tty) return out(`${line}\n`);
-    const up = order.length - at;
-    out(`\x1b[${up}A\r\x1b[2K${line}\x1b[${up}B\r`);
-  };
+  const write = lineWriter(out, tty);
   return (event) => {
     if (event.type === "start") out(`The push refers to repository [${event.repository}]\n`);
     else if (event.type === "layer") write(event.id, progressLine(event.id, event.status));

@@ -7,6 +7,7 @@ import {
   readdir,
   readFile,
   rm,
+  stat,
   symlink,
   utimes,
   writeFile,
@@ -20,7 +21,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runProgram } from "../../exec.ts";
 import { createImageStore, type ImageStore } from "../store.ts";
 import { layoutMembers, legacyMembers, type Member, sha256, tarOf } from "./__fixtures__/archive.ts";
-import { entryName, loadImages } from "./load.ts";
+import { entryName, type LoadEvent, loadImages } from "./load.ts";
 import { saveImages } from "./save.ts";
 
 let work: string;
@@ -92,12 +93,42 @@ describe("save and load", { timeout: 30_000 }, () => {
     expect((await readFile(again)).equals(await readFile(archive))).toBe(true);
 
     // Loading the same archive again shares the layer and leaves nothing behind.
-    await loadImages(other, createReadStream(archive));
+    const events: LoadEvent[] = [];
+    await loadImages(other, createReadStream(archive), { onProgress: (e) => events.push(e) });
+    expect(events.filter((e) => e.type === "layer")).toEqual([
+      { type: "layer", id: expect.stringMatching(/^[0-9a-f]{12}$/), status: "Already exists" },
+    ]);
     expect(await storeContents(other)).toMatchObject({
       layers: [copy.layers[0]!.slice(7)],
       temp: [],
       leases: [],
     });
+  });
+
+  it("reports the archive read and each layer loaded, with its bytes", async () => {
+    const tree = await makeTree(path.join(work, "tree"));
+    await store.importDirectory(tree, { name: "tools:1" });
+    const archive = path.join(work, "tools.tar");
+    await saveTo(archive, ["tools:1"]);
+    const { size } = await stat(archive);
+    const events: LoadEvent[] = [];
+    await loadImages(createImageStore(path.join(work, "other")), createReadStream(archive), {
+      size,
+      onProgress: (e) => events.push(e),
+    });
+    const reading = events.filter((e) => e.type === "reading");
+    expect(reading.length).toBeGreaterThan(1); // the archive is over 3 MB: a report per MiB
+    expect(reading.at(-1)).toEqual({ type: "reading", current: size, total: size });
+    const layers = events.filter((e) => e.type !== "reading");
+    const id = (layers[0] as { id: string }).id;
+    expect(layers[0]).toEqual({ type: "layer", id, status: "Loading layer" });
+    expect(layers.at(-1)).toEqual({ type: "layer", id, status: "Loaded" });
+    const progress = layers.filter((e) => e.type === "progress");
+    expect(progress.at(-1)).toMatchObject({ id, current: progress.at(-1)?.total });
+    // Every report comes after the archive is read, and counts only up.
+    expect(events.indexOf(layers[0]!)).toBeGreaterThan(events.indexOf(reading.at(-1)!));
+    const counts = progress.map((e) => e.current);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
   });
 
   it("writes a layout other tools read: index names, one blob per shared layer, digests that match", async () => {

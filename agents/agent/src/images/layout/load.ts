@@ -22,6 +22,7 @@ import { BerthError } from "@berth/protocol";
 import { z } from "zod";
 import { rememberLayerBlob } from "../layer-blob.ts";
 import { mapLimited } from "../limited.ts";
+import { shortLayerId } from "../pull/events.ts";
 import { withLayerLock } from "../pull/layer.ts";
 import { hostPlatform, selectManifest, toImageConfig } from "../pull/platform.ts";
 import { CONCURRENT_LAYERS, toBerthError } from "../pull/pull.ts";
@@ -29,6 +30,40 @@ import { digestHex, normalizeName } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
 import { addBlob, memberName, type ReadArchive, readArchive } from "./archive.ts";
 import { CONTAINERD_NAME, REF_NAME } from "./save.ts";
+
+/** What a load reports as it goes; `id` is a layer's short blob digest (12 hex), as a pull shows it. */
+export type LoadEvent =
+  /** Bytes of the archive read so far (its blobs checked and kept); `total` when known. */
+  | { type: "reading"; current: number; total: number | null }
+  | { type: "layer"; id: string; status: "Loading layer" | "Already exists" | "Loaded" }
+  | { type: "progress"; id: string; current: number; total: number };
+
+export interface LoadOptions {
+  onProgress?: (event: LoadEvent) => void;
+  /** The archive's size in bytes, when known (a file's), for the reading progress. */
+  size?: number;
+}
+
+/** Progress is reported at most once per this many bytes (and at the end). */
+const PROGRESS_STEP_BYTES = 1024 * 1024;
+
+/** Passes `input` through, reporting the bytes that went by every PROGRESS_STEP_BYTES and at its end. */
+async function* counted(
+  input: AsyncIterable<Uint8Array>,
+  report: (current: number) => void,
+): AsyncGenerator<Uint8Array> {
+  let current = 0;
+  let reported = 0;
+  for await (const chunk of input) {
+    current += chunk.byteLength;
+    if (current - reported >= PROGRESS_STEP_BYTES) {
+      reported = current;
+      report(current);
+    }
+    yield chunk;
+  }
+  if (current !== reported) report(current);
+}
 
 export interface LoadedImage {
   /** The name the image got, or null (an entry with no name, or a bare tag such as skopeo writes). */
@@ -239,22 +274,39 @@ async function candidates(archive: ReadArchive): Promise<Candidate[]> {
  * moves them into the store, each under its layer lock (a layer another
  * writer placed meanwhile stays theirs).
  */
-async function importLayers(store: ImageStore, archive: ReadArchive, images: Candidate[], dir: string) {
-  const staged = new Map<string, { blob: string; target: string }>();
+async function importLayers(
+  store: ImageStore,
+  archive: ReadArchive,
+  images: Candidate[],
+  dir: string,
+  onProgress: (event: LoadEvent) => void,
+) {
+  const staged = new Map<string, { blob: Descriptor; target: string }>();
+  const present = new Set<string>();
   for (const image of images) {
     for (const [i, layer] of image.manifest.layers.entries()) {
       const diffId = image.config.rootfs.diff_ids[i]!;
-      if (staged.has(diffId) || (await exists(store.layerPath(diffId)))) continue;
-      staged.set(diffId, { blob: layer.digest, target: path.join(dir, digestHex(diffId)) });
+      if (staged.has(diffId) || present.has(diffId)) continue;
+      if (await exists(store.layerPath(diffId))) {
+        present.add(diffId);
+        onProgress({ type: "layer", id: shortLayerId(layer.digest), status: "Already exists" });
+      } else staged.set(diffId, { blob: layer, target: path.join(dir, digestHex(diffId)) });
     }
   }
   await mapLimited([...staged], CONCURRENT_LAYERS, async ([diffId, { blob, target }], signal) => {
+    const id = shortLayerId(blob.digest);
+    onProgress({ type: "layer", id, status: "Loading layer" });
     // When another layer fails, this one stops reading (and its unpack fails, unreported).
-    const input = createReadStream(archive.blobs.get(blob)!, { highWaterMark: READ_CHUNK_BYTES, signal });
-    const result = await unpackLayer(input, target, { whiteouts: "overlay" });
+    const file = createReadStream(archive.blobs.get(blob.digest)!, {
+      highWaterMark: READ_CHUNK_BYTES,
+      signal,
+    });
+    const input = counted(file, (current) => onProgress({ type: "progress", id, current, total: blob.size }));
+    const result = await unpackLayer(input, target, { whiteouts: "overlay" }).finally(() => file.destroy());
     if (result.diffId !== diffId) {
-      throw bad(`layer ${blob} unpacks to ${result.diffId}, but the image config says ${diffId}`);
+      throw bad(`layer ${blob.digest} unpacks to ${result.diffId}, but the image config says ${diffId}`);
     }
+    onProgress({ type: "layer", id, status: "Loaded" });
   });
   for (const [diffId, { target }] of staged) {
     await withLayerLock(store, diffId, async () => {
@@ -288,11 +340,16 @@ async function rememberLayers(store: ImageStore, images: Candidate[]): Promise<v
 export async function loadImages(
   store: ImageStore,
   input: AsyncIterable<Uint8Array>,
+  options: LoadOptions = {},
 ): Promise<LoadedImage[]> {
+  const onProgress = options.onProgress ?? (() => {});
   const work = path.join(store.tempDir, `load-${randomBytes(8).toString("hex")}`);
   await mkdir(work, { recursive: true });
   try {
-    const archive = await readArchive(input, path.join(work, "archive"));
+    const reading = counted(input, (current) =>
+      onProgress({ type: "reading", current, total: options.size ?? null }),
+    );
+    const archive = await readArchive(reading, path.join(work, "archive"));
     const images = await candidates(archive);
     const diffIds = [...new Set(images.flatMap((i) => i.config.rootfs.diff_ids))];
     const { keepLayerBlobs } = await store.blobs.settings();
@@ -306,7 +363,7 @@ export async function loadImages(
       ),
     ];
     return await store.holdContent({ layers: diffIds, blobs }, async () => {
-      await importLayers(store, archive, images, path.join(work, "layers"));
+      await importLayers(store, archive, images, path.join(work, "layers"), onProgress);
       // The archive's blobs were checked against their names as they were read: kept as they are.
       await store.blobs.putFiles(blobs.map((digest) => ({ digest, file: archive.blobs.get(digest)! })));
       if (keepLayerBlobs) await rememberLayers(store, images);
