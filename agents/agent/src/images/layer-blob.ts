@@ -1,7 +1,7 @@
 // Compressed blobs of stored layers: what a push uploads. The store keeps layers unpacked only, so a
 // layer's gzip blob is made again from its directory (reproducibly) or reused from where it came from.
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -80,10 +80,16 @@ export async function rememberLayerBlob(
 /**
  * The stored layer `diffId` as a gzip blob: its directory tarred reproducibly (sorted names, overlay
  * whiteouts and opaque directories back as `.wh.` entries, hard links kept: @berth/oci's layerTar)
- * and compressed at a fixed level, into a temp file of the store. Hashes both the tar (diff ID) and
- * the blob (digest) on the way, and remembers the result for the layer.
+ * and compressed at a fixed level, into a temp file of the store. Given `tarFile` (the layer's
+ * uncompressed blob, as a load of Docker's old format keeps it), that tar is compressed as it is,
+ * so the diff ID stays the layer's. Hashes both the tar (diff ID) and the blob (digest) on the way,
+ * and remembers the result for the layer.
  */
-export async function gzipLayerBlob(store: ImageStore, diffId: string): Promise<GeneratedLayerBlob> {
+export async function gzipLayerBlob(
+  store: ImageStore,
+  diffId: string,
+  tarFile?: string,
+): Promise<GeneratedLayerBlob> {
   await mkdir(store.tempDir, { recursive: true });
   const file = path.join(
     store.tempDir,
@@ -94,7 +100,10 @@ export async function gzipLayerBlob(store: ImageStore, diffId: string): Promise<
   let size = 0;
   try {
     const tar = async function* () {
-      for await (const chunk of layerTar(store.layerPath(diffId))) {
+      const source: AsyncIterable<Buffer> = tarFile
+        ? createReadStream(tarFile, { highWaterMark: 256 * 1024 })
+        : layerTar(store.layerPath(diffId));
+      for await (const chunk of source) {
         tarHash.update(chunk);
         yield chunk;
       }

@@ -81,16 +81,20 @@ export async function pushStoredLayer(
  * Makes sure the repository holds a blob of the layer, sending bytes only as a last resort:
  * a blob known for the layer (the one it was pulled as, or one made for an earlier push) that the
  * repository already has; else one mounted from another repository of the same registry known to
- * hold it; else the layer's directory as a gzip blob, made afresh and uploaded.
+ * hold it; else the layer's directory as a gzip blob, made afresh and uploaded. Given `tarFile`
+ * (the layer's kept uncompressed blob), the blob made is that tar compressed, with the same diff ID.
  */
-export async function pushLayer(job: PushLayerJob): Promise<PushedLayer> {
+export async function pushLayer(job: PushLayerJob, tarFile?: string): Promise<PushedLayer> {
   const { store, client, repo, diffId, onProgress } = job;
   const id = shortLayerId(diffId);
   const source = { registry: repo.registry, repository: repo.repository };
-  const known = (await knownLayerBlobs(store, diffId)).flatMap((blob) => {
-    const mediaType = ociMediaType(blob.mediaType);
-    return mediaType ? [{ blob, mediaType }] : [];
-  });
+  const known = (await knownLayerBlobs(store, diffId))
+    .flatMap((blob) => {
+      const mediaType = ociMediaType(blob.mediaType);
+      return mediaType ? [{ blob, mediaType }] : [];
+    })
+    // A gzip blob the repository has (or can mount) before an uncompressed one.
+    .sort((a, b) => Number(a.mediaType === MediaType.OciLayer) - Number(b.mediaType === MediaType.OciLayer));
   for (const { blob, mediaType } of known) {
     if ((await client.blobExists(repo, blob.digest)) === null) continue;
     await rememberLayerBlob(store, diffId, blob, source);
@@ -104,7 +108,7 @@ export async function pushLayer(job: PushLayerJob): Promise<PushedLayer> {
     onProgress({ type: "layer", id, status: `Mounted from ${from.repository}` });
     return pushed(blob, mediaType, false);
   }
-  const blob = await gzipLayerBlob(store, diffId);
+  const blob = await gzipLayerBlob(store, diffId, tarFile);
   try {
     if (!known.some((k) => k.blob.digest === blob.digest)) {
       if ((await client.blobExists(repo, blob.digest)) !== null) {

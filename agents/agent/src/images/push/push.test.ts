@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { chmod, link, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import {
   createRegistryClient,
@@ -19,6 +20,8 @@ import {
   type TestRegistry,
 } from "../../../../../packages/oci/src/registry/test-support.ts";
 import { gzipLayerBlob, knownLayerBlobs } from "../layer-blob.ts";
+import { legacyMembers, tarOf } from "../layout/__fixtures__/archive.ts";
+import { loadImages } from "../layout/load.ts";
 import { pullImage } from "../pull/pull.ts";
 import { createImageStore, type ImageStore } from "../store.ts";
 import type { PushEvent } from "./events.ts";
@@ -155,6 +158,35 @@ describe("pushing an imported image", () => {
     });
     expect(second.statuses()).toEqual(["Preparing", "Mounted from team/app"]);
     expect(pushed.digest).toBe(result.digest);
+  });
+
+  it("sends a layer loaded from Docker's old format (kept uncompressed) as gzip of the same tar", async () => {
+    const store = await freshStore("a");
+    const layer = tarOf([
+      { name: "etc/", type: "directory" },
+      { name: "etc/motd", data: "hello from an old docker save\n".repeat(200) },
+    ]);
+    await loadImages(store, Readable.from([tarOf(legacyMembers({ layers: [layer] }))]));
+    const local = await store.inspect("legacy:1");
+    const ref = `${reg.host}/team/legacy:1`;
+    const first = await pushImage(store, "legacy:1", ref, { client });
+    expect(first.uploaded).toBe(1);
+    const remote = await remoteImage(ref);
+    expect(remote.manifest.layers.map((l) => l.mediaType)).toEqual([MediaType.OciLayerGzip]);
+    const blob = await remote.blob(remote.manifest.layers[0]!.digest);
+    expect(blob.length).toBeLessThan(layer.length / 4); // sent compressed
+    expect(gunzipSync(blob).equals(layer)).toBe(true); // the very tar that was loaded
+    // Same diff IDs, so the original config went as it was; the manifest is new.
+    expect(remote.config.rootfs.diff_ids).toEqual([sha256(layer)]);
+    expect(remote.manifest.config.digest).toBe(local.content?.config);
+    expect(remote.digest).not.toBe(local.digest);
+    // Again: nothing uploaded, the same manifest.
+    const again = await pushImage(store, "legacy:1", ref, { client });
+    expect(again).toMatchObject({ digest: first.digest, uploaded: 0 });
+    // And it pulls back into a fresh store as the same layer.
+    const other = await freshStore("b");
+    const pulled = await pullImage(other, ref, { client });
+    expect(pulled.record.layers).toEqual([sha256(layer)]);
   });
 
   it("makes the same gzip blob from a layer every time", async () => {

@@ -1,4 +1,11 @@
-import { familiarString, MediaType, OciError, parseReference, type RegistryClient } from "@berth/oci";
+import {
+  familiarString,
+  LAYER_MEDIA_TYPES,
+  MediaType,
+  OciError,
+  parseReference,
+  type RegistryClient,
+} from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import { bytesBlob, exportConfig, exportManifest, type StoredContent, storedContent } from "../content.ts";
 import { mapLimited } from "../limited.ts";
@@ -89,7 +96,11 @@ async function pushRecord(
     onProgress({ type: "layer", id: shortLayerId(diffId), status: "Preparing" });
   const layers = await mapLimited(content.layers, CONCURRENT_LAYERS, ({ diffId, blob }) => {
     const job = { store, client: options.client, repo, diffId, onProgress };
-    return blob ? pushStoredLayer(job, blob) : pushLayer(job);
+    if (!blob) return pushLayer(job);
+    // An uncompressed blob (a load of Docker's old format keeps them) goes compressed, as docker
+    // push sends it: the same tar in gzip, so the diff IDs and the config stay; the manifest is new.
+    if (LAYER_MEDIA_TYPES[blob.descriptor.mediaType] === "none") return pushLayer(job, blob.file);
+    return pushStoredLayer(job, blob);
   });
   const { config, manifest, mediaType } = documents(content, layers);
   await options.client.pushBlob(repo, { digest: config.digest, size: config.size, open: () => config.bytes });
@@ -106,19 +117,28 @@ async function pushRecord(
   };
 }
 
-/** The original config and manifest when every layer went as its original blob; else new ones over the layers sent. */
+/**
+ * The original config and manifest when every layer went as its original blob. Else a new
+ * manifest over the layers sent, with the original config while their diff IDs are the stored
+ * ones (an uncompressed blob sent as gzip), or a new config with theirs (a directory tarred again).
+ */
 function documents(content: StoredContent, layers: PushedLayer[]) {
-  if (content.complete && content.manifest && content.config) {
+  const asStored = layers.every((l, i) => l.descriptor.digest === content.layers[i]?.blob?.descriptor.digest);
+  if (content.complete && asStored && content.manifest && content.config) {
     return {
       config: bytesBlob(content.config),
       manifest: bytesBlob(content.manifest.bytes),
       mediaType: content.manifest.mediaType,
     };
   }
-  const config = exportConfig(
-    content,
-    layers.map((l) => l.diffId),
-  );
+  const sameDiffIds = layers.every((l, i) => l.diffId === content.layers[i]?.diffId);
+  const config =
+    content.config && sameDiffIds
+      ? bytesBlob(content.config)
+      : exportConfig(
+          content,
+          layers.map((l) => l.diffId),
+        );
   const manifest = exportManifest(
     config,
     layers.map((l) => l.descriptor),
