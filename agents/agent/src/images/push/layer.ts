@@ -20,6 +20,8 @@ export interface PushLayerJob {
   /** The stored layer's diff ID (its key in the store). */
   diffId: string;
   onProgress: PushProgressListener;
+  /** Aborted when the push is abandoned (another layer failed): an upload stops reading its blob. */
+  signal?: AbortSignal;
 }
 
 /** What the manifest and config say about a pushed layer. */
@@ -71,7 +73,7 @@ export async function pushStoredLayer(
   onProgress({ type: "layer", id, status: "Pushing" });
   await client.uploadBlob(
     repo,
-    { digest, size, open: () => createReadStream(stored.file) },
+    { digest, size, open: () => createReadStream(stored.file, { signal: job.signal }) },
     { onProgress: (current, total) => onProgress({ type: "progress", id, current, total }) },
   );
   return done("Pushed", true);
@@ -120,7 +122,11 @@ export async function pushLayer(job: PushLayerJob, tarFile?: string): Promise<Pu
     onProgress({ type: "layer", id, status: "Pushing" });
     await client.uploadBlob(
       repo,
-      { digest: blob.digest, size: blob.size, open: () => createReadStream(blob.file) },
+      {
+        digest: blob.digest,
+        size: blob.size,
+        open: () => createReadStream(blob.file, { signal: job.signal }),
+      },
       { onProgress: (current, total) => onProgress({ type: "progress", id, current, total }) },
     );
     await rememberLayerBlob(store, diffId, blob, source);

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { chmod, link, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -7,10 +7,12 @@ import { gunzipSync } from "node:zlib";
 import {
   createRegistryClient,
   MediaType,
+  OciError,
   parseImageConfig,
   parseManifest,
   parseReference,
   type RegistryAccess,
+  type RegistryClient,
   RegistryError,
 } from "@berth/oci";
 import { isBerthError } from "@berth/protocol";
@@ -187,6 +189,43 @@ describe("pushing an imported image", () => {
     const other = await freshStore("b");
     const pulled = await pullImage(other, ref, { client });
     expect(pulled.record.layers).toEqual([sha256(layer)]);
+  });
+
+  it("stops the other uploads when one fails, and throws the first failure", async () => {
+    const store = await freshStore("a");
+    // Two incompressible layers of 1 MiB: each upload reads its blob in several chunks.
+    const layers = [0, 1].map((i) => tarOf([{ name: `f${i}`, data: randomBytes(1 << 20) }]));
+    await loadImages(store, Readable.from([tarOf(legacyMembers({ layers }))]));
+    const outcomes: string[] = [];
+    let first = true;
+    const failing: RegistryClient = {
+      ...client,
+      blobExists: async () => null,
+      mountBlob: async () => false,
+      async uploadBlob(_repo, blob) {
+        if (first) {
+          first = false;
+          // The second layer's upload has started by now.
+          await new Promise((r) => setTimeout(r, 50));
+          throw new OciError("Unavailable", "the registry fell over");
+        }
+        try {
+          // A slow upload: a chunk per 40 ms, some 640 ms for the whole blob.
+          for await (const _ of blob.open() as AsyncIterable<Uint8Array>)
+            await new Promise((r) => setTimeout(r, 40));
+          outcomes.push("completed");
+        } catch (err) {
+          outcomes.push((err as Error).name);
+          throw err;
+        }
+        return "uploaded";
+      },
+    };
+    const err = await pushImage(store, "legacy:1", `${reg.host}/team/legacy:1`, { client: failing }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toContain("the registry fell over");
+    expect(outcomes).toEqual(["AbortError"]);
   });
 
   it("makes the same gzip blob from a layer every time", async () => {

@@ -94,8 +94,8 @@ async function pushRecord(
   });
   for (const diffId of record.layers)
     onProgress({ type: "layer", id: shortLayerId(diffId), status: "Preparing" });
-  const layers = await mapLimited(content.layers, CONCURRENT_LAYERS, ({ diffId, blob }) => {
-    const job = { store, client: options.client, repo, diffId, onProgress };
+  const layers = await mapLimited(content.layers, CONCURRENT_LAYERS, ({ diffId, blob }, signal) => {
+    const job = { store, client: options.client, repo, diffId, onProgress, signal };
     if (!blob) return pushLayer(job);
     // An uncompressed blob (a load of Docker's old format keeps them) goes compressed, as docker
     // push sends it: the same tar in gzip, so the diff IDs and the config stay; the manifest is new.
