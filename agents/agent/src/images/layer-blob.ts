@@ -1,5 +1,6 @@
-// Compressed blobs of stored layers: what a push uploads. The store keeps layers unpacked only, so a
-// layer's gzip blob is made again from its directory (reproducibly) or reused from where it came from.
+// Compressed blobs of stored layers: what a push uploads. A layer without a kept gzip blob has one
+// made again, from its directory (reproducibly) or from its kept uncompressed tar, or reused from
+// where it came from.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";

@@ -79,7 +79,7 @@ export function registerImageArchiveCommands(program: Command, io: CliIo): void 
       const size = fromStdin ? undefined : (await stat(f.input!)).size;
       const tty = io === processIo && process.stdout.isTTY === true;
       const onProgress = f.quiet ? undefined : loadRenderer((t) => io.stdout(t), tty);
-      const loaded = await loadImages(images, input, { onProgress, ...(size === undefined ? {} : { size }) });
+      const loaded = await loadImages(images, input, { onProgress, size });
       if (f.quiet) return;
       for (const image of loaded) {
         io.stdout(image.name ? `Loaded image: ${image.name}\n` : `Loaded image ID: ${image.digest}\n`);

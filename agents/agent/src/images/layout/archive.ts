@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { ByteSource, detectCompression, isOciError, MAX_MANIFEST_BYTES, readTar } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
+import { BlobCopy } from "../blob-copy.ts";
 
 /** The most an archive may hold, uncompressed. */
 const MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024 * 1024;
@@ -77,21 +77,17 @@ async function collect(source: ByteSource, name: string, size: number): Promise<
   return Buffer.concat(parts);
 }
 
-/**
- * Writes `size` bytes of the archive to `file`; returns their sha256 (hex).
- * Synchronous writes, as a pull keeps its blobs: a chunk goes to the page
- * cache at once instead of to libuv's thread pool and back.
- */
+/** Writes `size` bytes of the archive to `file` (synchronously, as a pull keeps its blob); returns their sha256 (hex). */
 async function writeMember(source: ByteSource, size: number, file: string): Promise<string> {
   const hash = createHash("sha256");
-  const fd = openSync(file, "wx", 0o600);
+  const copy = new BlobCopy(file, 0o600);
   try {
     for await (const chunk of source.chunks(size)) {
       hash.update(chunk);
-      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
+      copy.write(chunk);
     }
   } finally {
-    closeSync(fd);
+    copy.close();
   }
   return hash.digest("hex");
 }

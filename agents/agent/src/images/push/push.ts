@@ -123,8 +123,9 @@ async function pushRecord(
  * ones (an uncompressed blob sent as gzip), or a new config with theirs (a directory tarred again).
  */
 function documents(content: StoredContent, layers: PushedLayer[]) {
+  // Every layer went as its stored blob (so every blob is stored).
   const asStored = layers.every((l, i) => l.descriptor.digest === content.layers[i]?.blob?.descriptor.digest);
-  if (content.complete && asStored && content.manifest && content.config) {
+  if (asStored && content.manifest && content.config) {
     return {
       config: bytesBlob(content.config),
       manifest: bytesBlob(content.manifest.bytes),
