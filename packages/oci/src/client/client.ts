@@ -1,10 +1,10 @@
-import { Readable } from "node:stream";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import type { Readable } from "node:stream";
 import { digestOf, isDigest, parseDigest } from "../digest/digest.ts";
 import { OciError } from "../errors.ts";
 import { normalizeContentType } from "../manifest/media-types.ts";
 import { MAX_MANIFEST_BYTES } from "../manifest/parse.ts";
 import { formatReference, type ImageReference } from "../ref/reference.ts";
+import type { StreamReply } from "./get-stream.ts";
 import { checkedLength, type RegistryClientOptions, RegistryHttp } from "./http.ts";
 import { type BlobSource, PushOperations, type UploadOptions, type UploadResult } from "./push.ts";
 
@@ -47,20 +47,20 @@ export interface RegistryClient {
   putManifest(ref: ImageReference, mediaType: string, bytes: Buffer): Promise<string>;
 }
 
-async function readLimited(res: Response, max: number, what: string): Promise<Buffer> {
+async function readLimited(res: StreamReply, max: number, what: string): Promise<Buffer> {
   checkedLength(res, max, what);
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.byteLength;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    total += chunk.length;
     if (total > max) throw new OciError("InvalidArgument", `${what} exceeds ${max} bytes`);
-    chunks.push(Buffer.from(chunk));
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 }
 
 /** The digest the bytes must have: the reference's, else the registry's Docker-Content-Digest. */
-function expectedDigest(ref: ImageReference, res: Response, what: string): string | undefined {
+function expectedDigest(ref: ImageReference, res: StreamReply, what: string): string | undefined {
   if (ref.digest) return ref.digest;
   const header = res.headers.get("docker-content-digest")?.trim();
   if (!header) return undefined;
@@ -94,11 +94,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     putManifest: (ref, mediaType, bytes) => push.putManifest(ref, mediaType, bytes),
     async getManifest(ref, accept) {
       const what = `manifest ${formatReference(ref)}`;
-      const res = await http.request({
+      const res = await http.stream({
         registry: ref.registry,
         repository: ref.repository,
         path: `manifests/${ref.digest ?? ref.tag ?? "latest"}`,
-        method: "GET",
         headers: { accept: accept.join(", ") },
         what,
       });
@@ -114,16 +113,13 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 
     async getBlob(repo, digest) {
       checkBlobDigest(digest);
-      const res = await http.request({
+      const res = await http.stream({
         ...repo,
         path: `blobs/${digest}`,
-        method: "GET",
         what: `blob ${digest.slice(0, 19)} of ${repo.registry}/${repo.repository}`,
       });
       const length = res.headers.get("content-length");
-      if (!res.body) throw new OciError("Unavailable", `${repo.registry}: blob ${digest} has no body`);
-      const stream = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
-      return { stream, size: length === null ? null : Number(length) };
+      return { stream: res.body, size: length === null ? null : Number(length) };
     },
 
     async headBlob(repo, digest) {

@@ -8,6 +8,10 @@ import {
   TokenCache,
 } from "./auth.ts";
 import { networkError, responseError } from "./errors.ts";
+import { type GetOptions, getStream, type HeaderReader, type StreamReply } from "./get-stream.ts";
+
+/** How much of a failed blob GET's body is read for its error document. */
+const MAX_ERROR_BODY = 64 * 1024;
 
 export interface RegistryClientOptions {
   fetch?: typeof globalThis.fetch;
@@ -16,6 +20,8 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** Plain http instead of https; default: localhost, 127.0.0.1 and [::1] on any port. */
   insecure?: (registry: string) => boolean;
+  /** Blob GETs (node:http): how long the registry may send nothing; default 300 s. */
+  idleTimeoutMs?: number;
 }
 
 /** A request body, made afresh for each attempt (a 401 answered with credentials sends it again). */
@@ -68,12 +74,14 @@ export class RegistryHttp {
   readonly #tokens = new TokenCache();
   /** Registries known to want Basic credentials. */
   readonly #basic = new Set<string>();
+  readonly #streamOptions: GetOptions;
 
   constructor(options: RegistryClientOptions = {}) {
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#credentials = options.credentials ?? (() => undefined);
     this.#insecure = options.insecure ?? isLoopbackRegistry;
     this.userAgent = options.userAgent ?? "berth";
+    this.#streamOptions = { idleTimeoutMs: options.idleTimeoutMs };
   }
 
   url(registry: string, repository: string, path: string): string {
@@ -135,18 +143,32 @@ export class RegistryHttp {
     return `Bearer ${token}`;
   }
 
+  /**
+   * Sends with the authorization known for the scopes; on a 401 answers the
+   * challenge (token or Basic credentials) and sends once more.
+   */
+  async #authorized<R extends { status: number; headers: HeaderReader }>(
+    req: RegistryRequest,
+    send: (authorization: string | undefined) => Promise<R>,
+    discard: (res: R) => Promise<void> | void,
+  ): Promise<R> {
+    const scopes = req.scopes ?? [pullScope(req.repository)];
+    const res = await send(this.#authorization(req, scopes.join(" ")));
+    if (res.status !== 401) return res;
+    const challenge = parseChallenge(res.headers.get("www-authenticate"));
+    const authorization = challenge ? await this.#answer(req, challenge, scopes) : null;
+    if (!authorization) return res;
+    await discard(res);
+    return send(authorization);
+  }
+
   /** A successful response (2xx), or an OciError with the registry's code. */
   async request(req: RegistryRequest): Promise<Response> {
-    const scopes = req.scopes ?? [pullScope(req.repository)];
-    let res = await this.#send(req, this.#authorization(req, scopes.join(" ")));
-    if (res.status === 401) {
-      const challenge = parseChallenge(res.headers.get("www-authenticate"));
-      const authorization = challenge ? await this.#answer(req, challenge, scopes) : null;
-      if (authorization) {
-        await res.body?.cancel();
-        res = await this.#send(req, authorization);
-      }
-    }
+    const res = await this.#authorized(
+      req,
+      (authorization) => this.#send(req, authorization),
+      (r) => r.body?.cancel(),
+    );
     if (res.ok) return res;
     if (req.method === "HEAD") {
       await res.body?.cancel();
@@ -154,9 +176,53 @@ export class RegistryHttp {
     }
     throw await responseError(res, req.registry, req.what);
   }
+
+  /**
+   * A GET whose body is a Node stream (manifests and blobs): node:http(s)
+   * rather than fetch, with the same authentication and errors as `request`.
+   */
+  async stream(req: Omit<RegistryRequest, "method" | "body">): Promise<StreamReply> {
+    const request: RegistryRequest = { ...req, method: "GET" };
+    const url = this.url(req.registry, req.repository, req.path);
+    const res = await this.#authorized(
+      request,
+      async (authorization) => {
+        const headers: Record<string, string> = { "user-agent": this.userAgent, ...req.headers };
+        if (authorization) headers.authorization = authorization;
+        try {
+          return await getStream(url, headers, this.#streamOptions);
+        } catch (err) {
+          throw networkError(err, req.registry, req.what);
+        }
+      },
+      (r) => void r.body.resume(),
+    );
+    if (res.status >= 200 && res.status < 300) return res;
+    throw await responseError(await bufferedReply(res), req.registry, req.what);
+  }
 }
 
-export function checkedLength(res: Response, max: number, what: string): void {
+/** The start of a failed reply's body (its error document) as a Response, for responseError. */
+async function bufferedReply(res: StreamReply): Promise<Response> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= MAX_ERROR_BODY) break;
+    }
+  } catch {
+    // The status alone still names the error.
+  } finally {
+    res.body.destroy();
+  }
+  return new Response(new Uint8Array(Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY)), {
+    status: res.status,
+  });
+}
+
+export function checkedLength(res: { headers: HeaderReader }, max: number, what: string): void {
   const length = Number(res.headers.get("content-length") ?? "0");
   if (length > max) throw new OciError("InvalidArgument", `${what} is ${length} bytes; the limit is ${max}`);
 }

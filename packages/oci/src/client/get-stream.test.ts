@@ -1,0 +1,150 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { digestOf } from "../digest/digest.ts";
+import { isOciError } from "../errors.ts";
+import { createRegistryClient } from "./client.ts";
+import { MAX_REDIRECTS } from "./get-stream.ts";
+
+// Blob GETs go through node:http (get-stream.ts): redirects, authentication,
+// errors, stalls and connection reuse, against real HTTP servers on loopback.
+
+const blob = Buffer.from("layer bytes ".repeat(50_000));
+const digest = digestOf(blob);
+const creds = () => ({ username: "alice", password: "secret" });
+const basic = `Basic ${Buffer.from("alice:secret").toString("base64")}`;
+
+interface Peer {
+  host: string;
+  /** `METHOD path authorization` per request. */
+  log: string[];
+  connections: number;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((resolve) => s.close(resolve));
+  }
+});
+
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse, peer: Peer) => void,
+): Promise<Peer> {
+  const peer: Peer = { host: "", log: [], connections: 0 };
+  const server = createServer((req, res) => {
+    peer.log.push(`${req.method} ${req.url} ${req.headers.authorization ?? "-"}`);
+    handler(req, res, peer);
+  });
+  server.on("connection", () => {
+    peer.connections += 1;
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  peer.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return peer;
+}
+
+const blobPath = `/v2/test/app/blobs/${digest}`;
+const repo = (host: string) => ({ registry: host, repository: "test/app" });
+
+async function read(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    if (isOciError(err)) return { code: err.code, message: err.message };
+    return { code: "not an OciError", message: (err as Error).message };
+  }
+  throw new Error("expected a failure");
+}
+
+/** Basic auth on /v2/; the blob itself redirects to `target(peer)`. */
+function basicRegistry(target: (peer: Peer) => string) {
+  return (req: IncomingMessage, res: ServerResponse, peer: Peer) => {
+    if (req.url?.startsWith("/data/"))
+      return void res.writeHead(200, { "content-length": blob.length }).end(blob);
+    if (req.headers.authorization !== basic) {
+      return void res.writeHead(401, { "www-authenticate": 'Basic realm="test"' }).end();
+    }
+    res.writeHead(307, { location: target(peer) }).end();
+  };
+}
+
+describe("blob downloads", () => {
+  it("answers the challenge, follows a same-origin redirect with the credentials and reads the body", async () => {
+    const registry = await serve(basicRegistry((p) => `http://${p.host}/data/${digest}`));
+    const client = createRegistryClient({ credentials: creds });
+    const { stream, size } = await client.getBlob(repo(registry.host), digest);
+    expect(size).toBe(blob.length);
+    expect((await read(stream)).equals(blob)).toBe(true);
+    expect(registry.log).toEqual([
+      `GET ${blobPath} -`,
+      `GET ${blobPath} ${basic}`,
+      `GET /data/${digest} ${basic}`,
+    ]);
+  });
+
+  it("drops the Authorization header on a redirect to another origin", async () => {
+    const storage = await serve((_req, res) => void res.writeHead(200).end(blob));
+    const registry = await serve(basicRegistry(() => `http://${storage.host}/bucket/${digest}?sig=1`));
+    const client = createRegistryClient({ credentials: creds });
+    const { stream } = await client.getBlob(repo(registry.host), digest);
+    expect((await read(stream)).equals(blob)).toBe(true);
+    expect(storage.log).toEqual([`GET /bucket/${digest}?sig=1 -`]);
+  });
+
+  it(`gives up after ${MAX_REDIRECTS} redirects`, async () => {
+    const registry = await serve((req, res) => void res.writeHead(302, { location: `${req.url}x` }).end());
+    const err = await failure(createRegistryClient().getBlob(repo(registry.host), digest));
+    expect(err.code).toBe("Unavailable");
+    expect(err.message).toMatch(/more than 20 redirects/);
+    expect(registry.log).toHaveLength(MAX_REDIRECTS + 1);
+  });
+
+  it("maps a refusal to its code with the registry's error document", async () => {
+    const registry = await serve((_req, res) => {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ errors: [{ code: "BLOB_UNKNOWN", message: "blob unknown to registry" }] }));
+    });
+    const err = await failure(createRegistryClient().getBlob(repo(registry.host), digest));
+    expect(err.code).toBe("NotFound");
+    expect(err.message).toContain("BLOB_UNKNOWN: blob unknown to registry");
+  });
+
+  it("reports a registry that stops sending in the middle of a body", async () => {
+    const registry = await serve((_req, res) => {
+      res.writeHead(200, { "content-length": blob.length });
+      res.write(blob.subarray(0, 1000)); // and nothing more
+    });
+    const client = createRegistryClient({ idleTimeoutMs: 300 });
+    const { stream } = await client.getBlob(repo(registry.host), digest);
+    await expect(read(stream)).rejects.toThrow(/no data from 127\.0\.0\.1:\d+ for 0 s/);
+  });
+
+  it("reports a registry that never answers", async () => {
+    const registry = await serve(() => {});
+    const err = await failure(
+      createRegistryClient({ idleTimeoutMs: 300 }).getBlob(repo(registry.host), digest),
+    );
+    expect(err.code).toBe("Unavailable");
+    expect(err.message).toMatch(/unreachable \(blob sha256:.*\): no data from/);
+  });
+
+  it("reuses the connection for the next blob", async () => {
+    const registry = await serve((_req, res) => void res.writeHead(200).end(blob));
+    const client = createRegistryClient();
+    for (let i = 0; i < 3; i++) {
+      const { stream } = await client.getBlob(repo(registry.host), digest);
+      expect((await read(stream)).length).toBe(blob.length);
+    }
+    expect(registry.log).toHaveLength(3);
+    expect(registry.connections).toBe(1);
+  });
+});

@@ -1,0 +1,105 @@
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+
+/**
+ * GET with node:http(s) instead of fetch, for what a pull reads (manifests and
+ * blobs): a layer of hundreds of megabytes arrives as the socket's own Buffers,
+ * without fetch's web-stream layer (a copy, a promise and a reader hop per
+ * chunk), which cost a pull about 8% of its main-thread time
+ * (test/bench/README.md). A pull from a registry without tokens never loads
+ * fetch's HTTP stack (undici, ~40 ms of start-up).
+ */
+
+/** Redirects followed, as fetch follows (registries send blob GETs to a storage host). */
+export const MAX_REDIRECTS = 20;
+/** How long a connection may send nothing (headers or body) before the GET fails; undici's 300 s. */
+export const IDLE_TIMEOUT_MS = 300_000;
+
+// Keep-alive as fetch does: the layers of a pull share connections. An idle socket closes after 4 s
+// and never keeps the process alive (the agent unrefs it).
+const agents = {
+  "http:": new http.Agent({ keepAlive: true, timeout: 4_000 }),
+  "https:": new https.Agent({ keepAlive: true, timeout: 4_000 }),
+};
+
+/** Read access to response headers, as `Headers.get` gives it (names in any case, repeats joined). */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
+export interface StreamReply {
+  status: number;
+  headers: HeaderReader;
+  /** The body; read it, or `resume()` it to let the connection be reused. */
+  body: IncomingMessage;
+}
+
+export interface GetOptions {
+  idleTimeoutMs?: number;
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+// Not the Headers class: in Node 20 its first use loads undici, all of fetch's HTTP stack.
+function headerReader(res: IncomingMessage): HeaderReader {
+  return {
+    get(name) {
+      const value = res.headers[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(", ") : value;
+    },
+  };
+}
+
+function send(url: URL, headers: Record<string, string>, idleTimeoutMs: number): Promise<IncomingMessage> {
+  const agent =
+    url.protocol === "https:" ? agents["https:"] : url.protocol === "http:" ? agents["http:"] : null;
+  if (!agent) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
+  const get = url.protocol === "https:" ? https.get : http.get;
+  return new Promise((resolve, reject) => {
+    let response: IncomingMessage | undefined;
+    const req = get(url, { agent, headers }, (res) => {
+      response = res;
+      res.on("error", () => {}); // its reader sees it; a body nobody reads must not crash the process
+      resolve(res);
+    });
+    req.on("error", reject);
+    req.setTimeout(idleTimeoutMs, () => {
+      const err = new Error(`no data from ${url.host} for ${Math.round(idleTimeoutMs / 1000)} s`);
+      // Before the response this rejects the promise; after it, the body fails with the error.
+      response?.destroy(err);
+      req.destroy(err);
+    });
+  });
+}
+
+/**
+ * GETs `url`, following redirects. A redirect to another origin (a storage host)
+ * is sent without the Authorization header, as fetch does.
+ */
+export async function getStream(
+  url: string,
+  headers: Record<string, string>,
+  options: GetOptions = {},
+): Promise<StreamReply> {
+  const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  let current = new URL(url);
+  let sent = { ...headers };
+  for (let redirects = 0; ; redirects++) {
+    const res = await send(current, sent, idleTimeoutMs);
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (!isRedirect(status) || location === undefined)
+      return { status, headers: headerReader(res), body: res };
+    res.resume();
+    if (redirects === MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects from ${url}`);
+    const next = new URL(location, current);
+    if (next.origin !== current.origin) {
+      const { authorization: _dropped, ...rest } = sent;
+      sent = rest;
+    }
+    current = next;
+  }
+}
