@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { digestOf } from "../digest/digest.ts";
@@ -18,6 +20,8 @@ interface Peer {
   host: string;
   /** `METHOD path authorization` per request. */
   log: string[];
+  /** Accept-Encoding per request. */
+  encodings: string[];
   connections: number;
 }
 
@@ -32,9 +36,10 @@ afterEach(async () => {
 async function serve(
   handler: (req: IncomingMessage, res: ServerResponse, peer: Peer) => void,
 ): Promise<Peer> {
-  const peer: Peer = { host: "", log: [], connections: 0 };
+  const peer: Peer = { host: "", log: [], encodings: [], connections: 0 };
   const server = createServer((req, res) => {
     peer.log.push(`${req.method} ${req.url} ${req.headers.authorization ?? "-"}`);
+    peer.encodings.push(req.headers["accept-encoding"] ?? "-");
     handler(req, res, peer);
   });
   server.on("connection", () => {
@@ -84,6 +89,7 @@ describe("blob downloads", () => {
     const { stream, size } = await client.getBlob(repo(registry.host), digest);
     expect(size).toBe(blob.length);
     expect((await read(stream)).equals(blob)).toBe(true);
+    expect(registry.encodings).toEqual(["identity", "identity", "identity"]);
     expect(registry.log).toEqual([
       `GET ${blobPath} -`,
       `GET ${blobPath} ${basic}`,
@@ -125,7 +131,7 @@ describe("blob downloads", () => {
     });
     const client = createRegistryClient({ idleTimeoutMs: 300 });
     const { stream } = await client.getBlob(repo(registry.host), digest);
-    await expect(read(stream)).rejects.toThrow(/no data from 127\.0\.0\.1:\d+ for 0 s/);
+    await expect(read(stream)).rejects.toThrow(/no data from 127\.0\.0\.1:\d+ for 0\.3 s/);
   });
 
   it("reports a registry that never answers", async () => {
@@ -135,6 +141,22 @@ describe("blob downloads", () => {
     );
     expect(err.code).toBe("Unavailable");
     expect(err.message).toMatch(/unreachable \(blob sha256:.*\): no data from/);
+  });
+
+  it("refuses a registry whose certificate it cannot verify", async () => {
+    // A self-signed certificate for 127.0.0.1 (made with openssl req -x509, valid until 2126).
+    const fixture = (name: string) => readFileSync(new URL(`__fixtures__/${name}`, import.meta.url));
+    const server = createTlsServer(
+      { key: fixture("self-signed.key"), cert: fixture("self-signed.crt") },
+      (_r, res) => res.writeHead(200).end(blob),
+    );
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = createRegistryClient({ insecure: () => false });
+    const err = await failure(client.getBlob(repo(host), digest));
+    expect(err.code).toBe("Unavailable");
+    expect(err.message).toMatch(/self-signed certificate/);
   });
 
   it("reuses the connection for the next blob", async () => {

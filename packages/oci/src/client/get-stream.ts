@@ -67,7 +67,7 @@ function send(url: URL, headers: Record<string, string>, idleTimeoutMs: number):
     });
     req.on("error", reject);
     req.setTimeout(idleTimeoutMs, () => {
-      const err = new Error(`no data from ${url.host} for ${Math.round(idleTimeoutMs / 1000)} s`);
+      const err = new Error(`no data from ${url.host} for ${idleTimeoutMs / 1000} s`);
       // Before the response this rejects the promise; after it, the body fails with the error.
       response?.destroy(err);
       req.destroy(err);
@@ -86,7 +86,8 @@ export async function getStream(
 ): Promise<StreamReply> {
   const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   let current = new URL(url);
-  let sent = { ...headers };
+  // Digests are of the bytes as stored: no content coding (fetch would ask for gzip and undo it).
+  let sent: Record<string, string> = { ...headers, "accept-encoding": "identity" };
   for (let redirects = 0; ; redirects++) {
     const res = await send(current, sent, idleTimeoutMs);
     const status = res.statusCode ?? 0;
