@@ -5,7 +5,7 @@ import https from "node:https";
  * GET with node:http(s) instead of fetch, for what a pull reads (manifests and
  * blobs): a layer of hundreds of megabytes arrives as the socket's own Buffers,
  * without fetch's web-stream layer (a copy, a promise and a reader hop per
- * chunk), which cost a pull about 8% of its main-thread time
+ * chunk), with which the download alone took a third more CPU
  * (test/bench/README.md). A pull from a registry without tokens never loads
  * fetch's HTTP stack (undici, ~40 ms of start-up).
  */
@@ -16,7 +16,7 @@ export const MAX_REDIRECTS = 20;
 export const IDLE_TIMEOUT_MS = 300_000;
 
 // Keep-alive as fetch does: the layers of a pull share connections. An idle socket closes after 4 s
-// and never keeps the process alive (the agent unrefs it).
+// and never keeps the process alive (http.Agent unrefs it).
 const agents = {
   "http:": new http.Agent({ keepAlive: true, timeout: 4_000 }),
   "https:": new https.Agent({ keepAlive: true, timeout: 4_000 }),

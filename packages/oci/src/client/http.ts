@@ -10,7 +10,7 @@ import {
 import { networkError, responseError } from "./errors.ts";
 import { type GetOptions, getStream, type HeaderReader, type StreamReply } from "./get-stream.ts";
 
-/** How much of a failed blob GET's body is read for its error document. */
+/** How much of a failed GET's body is read for its error document. */
 const MAX_ERROR_BODY = 64 * 1024;
 
 export interface RegistryClientOptions {
@@ -20,7 +20,7 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** Plain http instead of https; default: localhost, 127.0.0.1 and [::1] on any port. */
   insecure?: (registry: string) => boolean;
-  /** Blob GETs (node:http): how long the registry may send nothing; default 300 s. */
+  /** GETs of manifests and blobs (node:http): how long the registry may send nothing; default 300 s. */
   idleTimeoutMs?: number;
 }
 
