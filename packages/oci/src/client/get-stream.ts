@@ -5,7 +5,7 @@ import https from "node:https";
  * GET with node:http(s) instead of fetch, for what a pull reads (manifests and
  * blobs): a layer of hundreds of megabytes arrives as the socket's own Buffers,
  * without fetch's web-stream layer (a copy, a promise and a reader hop per
- * chunk), with which the download alone took a third more CPU
+ * chunk), with which the download alone took about 30% more CPU
  * (test/bench/README.md). A pull from a registry without tokens never loads
  * fetch's HTTP stack (undici, ~40 ms of start-up).
  */

@@ -14,6 +14,7 @@ import { type GetOptions, getStream, type HeaderReader, type StreamReply } from 
 const MAX_ERROR_BODY = 64 * 1024;
 
 export interface RegistryClientOptions {
+  /** For HEADs, uploads and token requests; manifests and blobs are GETs through node:http. */
   fetch?: typeof globalThis.fetch;
   /** Credentials for a registry host (as written in references: `docker.io`, `localhost:5000`). */
   credentials?: (registry: string) => Credentials | undefined;
