@@ -1,5 +1,6 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import type { Socket } from "node:net";
 
 /**
  * GET with node:http(s) instead of fetch, for what a pull reads (manifests and
@@ -14,12 +15,25 @@ import https from "node:https";
 export const MAX_REDIRECTS = 20;
 /** How long a connection may send nothing (headers or body) before the GET fails; undici's 300 s. */
 export const IDLE_TIMEOUT_MS = 300_000;
+/** How long connecting may take (a host that drops packets would take the kernel's two minutes); undici's 10 s. */
+export const CONNECT_TIMEOUT_MS = 10_000;
 
-// Keep-alive as fetch does: the layers of a pull share connections. An idle socket closes after 4 s
-// and never keeps the process alive (http.Agent unrefs it).
+/** How long a kept-alive connection may sit unused before it is closed; undici's 4 s. */
+const KEEP_ALIVE_MS = 4_000;
+
+/**
+ * Keep-alive as fetch does: the layers of a pull share connections. An unused socket never keeps
+ * the process alive (http.Agent unrefs it) and closes after KEEP_ALIVE_MS (http.Agent destroys a
+ * free socket that times out). Not the Agent's `timeout` option: that also limits connecting.
+ */
+function keepAlive<A extends http.Agent>(agent: A): A {
+  agent.on("free", (socket: Socket) => socket.setTimeout(KEEP_ALIVE_MS));
+  return agent;
+}
+
 const agents = {
-  "http:": new http.Agent({ keepAlive: true, timeout: 4_000 }),
-  "https:": new https.Agent({ keepAlive: true, timeout: 4_000 }),
+  "http:": keepAlive(new http.Agent({ keepAlive: true })),
+  "https:": keepAlive(new https.Agent({ keepAlive: true })),
 };
 
 /** Read access to response headers, as `Headers.get` gives it (names in any case, repeats joined). */
@@ -36,6 +50,7 @@ export interface StreamReply {
 
 export interface GetOptions {
   idleTimeoutMs?: number;
+  connectTimeoutMs?: number;
 }
 
 function isRedirect(status: number): boolean {
@@ -53,7 +68,12 @@ function headerReader(res: IncomingMessage): HeaderReader {
   };
 }
 
-function send(url: URL, headers: Record<string, string>, idleTimeoutMs: number): Promise<IncomingMessage> {
+function send(
+  url: URL,
+  headers: Record<string, string>,
+  timeouts: Required<GetOptions>,
+): Promise<IncomingMessage> {
+  const { idleTimeoutMs, connectTimeoutMs } = timeouts;
   const agent =
     url.protocol === "https:" ? agents["https:"] : url.protocol === "http:" ? agents["http:"] : null;
   if (!agent) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
@@ -66,6 +86,15 @@ function send(url: URL, headers: Record<string, string>, idleTimeoutMs: number):
       resolve(res);
     });
     req.on("error", reject);
+    req.on("socket", (socket) => {
+      if (!socket.connecting) return; // a kept-alive connection
+      const timer = setTimeout(
+        () => req.destroy(new Error(`could not connect to ${url.host} in ${connectTimeoutMs / 1000} s`)),
+        connectTimeoutMs,
+      );
+      socket.once("connect", () => clearTimeout(timer));
+      socket.once("close", () => clearTimeout(timer));
+    });
     req.setTimeout(idleTimeoutMs, () => {
       const err = new Error(`no data from ${url.host} for ${idleTimeoutMs / 1000} s`);
       // Before the response this rejects the promise; after it, the body fails with the error.
@@ -84,12 +113,15 @@ export async function getStream(
   headers: Record<string, string>,
   options: GetOptions = {},
 ): Promise<StreamReply> {
-  const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  const timeouts = {
+    idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+    connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+  };
   let current = new URL(url);
   // Digests are of the bytes as stored: no content coding (fetch would ask for gzip and undo it).
   let sent: Record<string, string> = { ...headers, "accept-encoding": "identity" };
   for (let redirects = 0; ; redirects++) {
-    const res = await send(current, sent, idleTimeoutMs);
+    const res = await send(current, sent, timeouts);
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
     if (!isRedirect(status) || location === undefined)

@@ -23,6 +23,8 @@ export interface RegistryClientOptions {
   insecure?: (registry: string) => boolean;
   /** GETs of manifests and blobs (node:http): how long the registry may send nothing; default 300 s. */
   idleTimeoutMs?: number;
+  /** The same GETs: how long connecting may take; default 10 s. */
+  connectTimeoutMs?: number;
 }
 
 /** A request body, made afresh for each attempt (a 401 answered with credentials sends it again). */
@@ -82,7 +84,10 @@ export class RegistryHttp {
     this.#credentials = options.credentials ?? (() => undefined);
     this.#insecure = options.insecure ?? isLoopbackRegistry;
     this.userAgent = options.userAgent ?? "berth";
-    this.#streamOptions = { idleTimeoutMs: options.idleTimeoutMs };
+    this.#streamOptions = {
+      idleTimeoutMs: options.idleTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+    };
   }
 
   url(registry: string, repository: string, path: string): string {
