@@ -30,7 +30,7 @@ export {
 } from "./digest/digest.ts";
 export { isOciError, OCI_ERROR_CODES, OciError, type OciErrorCode } from "./errors.ts";
 export { ByteSource } from "./layer/byte-source.ts";
-export { type Compression, detectCompression } from "./layer/decompress.ts";
+export { type Compression, detectCompression, GUNZIP_INPUT_BYTES } from "./layer/decompress.ts";
 export {
   type LayerTarOptions,
   layerTar,

@@ -5,8 +5,11 @@ interface DistributionError {
   message?: string;
 }
 
+/** A failed response: its status and its body as text (a fetch Response is one). */
+export type FailedResponse = Pick<Response, "status" | "text">;
+
 /** The first error of a distribution-spec error body, if the body is one. */
-async function readErrorBody(res: Response): Promise<DistributionError | undefined> {
+async function readErrorBody(res: FailedResponse): Promise<DistributionError | undefined> {
   const text = await res.text().catch(() => "");
   try {
     const body = JSON.parse(text) as { errors?: DistributionError[] };
@@ -25,7 +28,7 @@ function codeFor(status: number, registryCode: string | undefined): OciErrorCode
 }
 
 /** An OciError for a failed registry response, naming the registry and what was asked. */
-export async function responseError(res: Response, registry: string, what: string): Promise<OciError> {
+export async function responseError(res: FailedResponse, registry: string, what: string): Promise<OciError> {
   const body = await readErrorBody(res);
   const code = codeFor(res.status, body?.code);
   const detail = body ? `${body.code ?? ""}${body.message ? `: ${body.message}` : ""}` : `HTTP ${res.status}`;

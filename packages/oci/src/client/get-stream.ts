@@ -31,9 +31,9 @@ function keepAlive<A extends http.Agent>(agent: A): A {
   return agent;
 }
 
-const agents = {
-  "http:": keepAlive(new http.Agent({ keepAlive: true })),
-  "https:": keepAlive(new https.Agent({ keepAlive: true })),
+const transports = {
+  "http:": { get: http.get, agent: keepAlive(new http.Agent({ keepAlive: true })) },
+  "https:": { get: https.get, agent: keepAlive(new https.Agent({ keepAlive: true })) },
 };
 
 /** Read access to response headers, as `Headers.get` gives it (names in any case, repeats joined). */
@@ -74,10 +74,9 @@ function send(
   timeouts: Required<GetOptions>,
 ): Promise<IncomingMessage> {
   const { idleTimeoutMs, connectTimeoutMs } = timeouts;
-  const agent =
-    url.protocol === "https:" ? agents["https:"] : url.protocol === "http:" ? agents["http:"] : null;
-  if (!agent) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
-  const get = url.protocol === "https:" ? https.get : http.get;
+  const transport = transports[url.protocol as keyof typeof transports];
+  if (!transport) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
+  const { get, agent } = transport;
   return new Promise((resolve, reject) => {
     let response: IncomingMessage | undefined;
     const req = get(url, { agent, headers }, (res) => {

@@ -7,7 +7,7 @@ import {
   parseChallenge,
   TokenCache,
 } from "./auth.ts";
-import { networkError, responseError } from "./errors.ts";
+import { type FailedResponse, networkError, responseError } from "./errors.ts";
 import { type GetOptions, getStream, type HeaderReader, type StreamReply } from "./get-stream.ts";
 
 /** How much of a failed GET's body is read for its error document. */
@@ -178,7 +178,7 @@ export class RegistryHttp {
     if (res.ok) return res;
     if (req.method === "HEAD") {
       await res.body?.cancel();
-      throw await responseError(new Response(null, { status: res.status }), req.registry, req.what);
+      throw await responseError({ status: res.status, text: async () => "" }, req.registry, req.what);
     }
     throw await responseError(res, req.registry, req.what);
   }
@@ -208,8 +208,8 @@ export class RegistryHttp {
   }
 }
 
-/** The start of a failed reply's body (its error document) as a Response, for responseError. */
-async function bufferedReply(res: StreamReply): Promise<Response> {
+/** A failed reply with the start of its body (its error document), for responseError. */
+async function bufferedReply(res: StreamReply): Promise<FailedResponse> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -223,9 +223,8 @@ async function bufferedReply(res: StreamReply): Promise<Response> {
   } finally {
     res.body.destroy();
   }
-  return new Response(new Uint8Array(Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY)), {
-    status: res.status,
-  });
+  const text = Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY).toString("utf8");
+  return { status: res.status, text: async () => text };
 }
 
 export function checkedLength(res: { headers: HeaderReader }, max: number, what: string): void {

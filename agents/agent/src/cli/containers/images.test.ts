@@ -2,19 +2,30 @@ import { describe, expect, it } from "vitest";
 import { loadRenderer } from "./image-archive.ts";
 import { progressRenderer } from "./images.ts";
 
-function render(tty: boolean) {
+/** What a renderer made by `make` writes for `events`. */
+function output<E>(
+  make: (out: (text: string) => void, tty: boolean) => (event: E) => void,
+  tty: boolean,
+  events: E[],
+): string {
   let out = "";
-  const r = progressRenderer((t) => {
+  const r = make((t) => {
     out += t;
   }, tty);
-  r({ type: "resolved", ref: "busybox:latest", digest: `sha256:${"a".repeat(64)}`, layers: 2 });
-  r({ type: "layer", id: "111111111111", status: "Pulling fs layer" });
-  r({ type: "layer", id: "222222222222", status: "Pulling fs layer" });
-  r({ type: "progress", id: "111111111111", current: 512, total: 1024 });
-  r({ type: "layer", id: "222222222222", status: "Already exists" });
-  r({ type: "layer", id: "111111111111", status: "Pull complete" });
-  r({ type: "done", ref: "busybox:latest", digest: `sha256:${"a".repeat(64)}`, status: "downloaded" });
+  for (const event of events) r(event);
   return out;
+}
+
+function render(tty: boolean) {
+  return output(progressRenderer, tty, [
+    { type: "resolved", ref: "busybox:latest", digest: `sha256:${"a".repeat(64)}`, layers: 2 },
+    { type: "layer", id: "111111111111", status: "Pulling fs layer" },
+    { type: "layer", id: "222222222222", status: "Pulling fs layer" },
+    { type: "progress", id: "111111111111", current: 512, total: 1024 },
+    { type: "layer", id: "222222222222", status: "Already exists" },
+    { type: "layer", id: "111111111111", status: "Pull complete" },
+    { type: "done", ref: "busybox:latest", digest: `sha256:${"a".repeat(64)}`, status: "downloaded" },
+  ]);
 }
 
 describe("pull progress", () => {
@@ -42,17 +53,14 @@ describe("pull progress", () => {
 
 describe("load progress", () => {
   function renderLoad(tty: boolean) {
-    let out = "";
-    const r = loadRenderer((t) => {
-      out += t;
-    }, tty);
-    r({ type: "reading", current: 1 << 20, total: 4 << 20 });
-    r({ type: "reading", current: 4 << 20, total: 4 << 20 });
-    r({ type: "layer", id: "111111111111", status: "Loading layer" });
-    r({ type: "layer", id: "222222222222", status: "Already exists" });
-    r({ type: "progress", id: "111111111111", current: 512, total: 1024 });
-    r({ type: "layer", id: "111111111111", status: "Loaded" });
-    return out;
+    return output(loadRenderer, tty, [
+      { type: "reading", current: 1 << 20, total: 4 << 20 },
+      { type: "reading", current: 4 << 20, total: 4 << 20 },
+      { type: "layer", id: "111111111111", status: "Loading layer" },
+      { type: "layer", id: "222222222222", status: "Already exists" },
+      { type: "progress", id: "111111111111", current: 512, total: 1024 },
+      { type: "layer", id: "111111111111", status: "Loaded" },
+    ]);
   }
 
   it("prints a plain line per layer status when not on a terminal, nothing of the reading", () => {
@@ -73,10 +81,7 @@ describe("load progress", () => {
   });
 
   it("shows only the bytes read when the archive's size is unknown (stdin)", () => {
-    let out = "";
-    loadRenderer((t) => {
-      out += t;
-    }, true)({ type: "reading", current: 3 << 20, total: null });
+    const out = output(loadRenderer, true, [{ type: "reading", current: 3 << 20, total: null }]);
     expect(out).toBe("archive: Reading 3.0 MiB\n");
   });
 });

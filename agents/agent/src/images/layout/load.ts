@@ -6,6 +6,7 @@ import {
   type Descriptor,
   digestOf,
   familiarString,
+  GUNZIP_INPUT_BYTES,
   type ImageManifest,
   imageIndexSchema,
   LAYER_MEDIA_TYPES,
@@ -81,9 +82,6 @@ interface Candidate {
   manifest: ImageManifest;
   config: OciImageConfig;
 }
-
-/** A layer blob is read in pieces of this size: gunzip takes 256 KiB at a time (see decompress.ts). */
-const READ_CHUNK_BYTES = 256 * 1024;
 
 const bad = (message: string) => new BerthError("InvalidArgument", `not an image archive: ${message}`);
 
@@ -298,7 +296,7 @@ async function importLayers(
     onProgress({ type: "layer", id, status: "Loading layer" });
     // When another layer fails, this one stops reading (and its unpack fails, unreported).
     const file = createReadStream(archive.blobs.get(blob.digest)!, {
-      highWaterMark: READ_CHUNK_BYTES,
+      highWaterMark: GUNZIP_INPUT_BYTES, // in the pieces gunzip takes
       signal,
     });
     const input = counted(file, (current) => onProgress({ type: "progress", id, current, total: blob.size }));
