@@ -117,6 +117,9 @@ describe("stack pages", () => {
     await p.waitForURL(`${url}${next}`, { timeout: 15_000 });
   }
 
+  /** The last lines the control plane printed (warnings and errors), for a failure message. */
+  const tail = (p: TestProcess | null) => p?.output().split("\n").slice(-30).join("\n") ?? "";
+
   const row = (n: number) => `[data-testid="revision-row"][data-n="${n}"]`;
 
   it("shows an empty Stacks page that explains how to deploy", async () => {
@@ -211,6 +214,7 @@ describe("stack pages", () => {
     );
     await visible(page, '[data-testid="task-row"][data-task="web.1"]', "task web.1");
     // No host runs anything: the scheduler leaves the tasks pending and says why.
+    let seen = "";
     await waitFor(
       "every task to show as pending with a reason",
       async () => {
@@ -220,10 +224,16 @@ describe("stack pages", () => {
             reason: (e.querySelector('[data-testid="task-reason"]')?.textContent ?? "").trim(),
           })),
         );
+        const live = await page.locator('[data-testid="live-indicator"]').getAttribute("data-status");
+        seen = JSON.stringify({ live, tasks });
         return tasks.length === 3 && tasks.every((t) => t.observed === "pending" && t.reason.length > 1);
       },
       20_000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}; the page showed ${seen}; the control plane's last lines:\n${tail(server)}`,
+      );
+    });
     expect(await page.locator('[data-testid="task-group"]').getAttribute("data-host")).toBe("Not placed");
     await visible(page, `${row(1)}[data-current="true"]`, "revision 1 as current");
     await visible(

@@ -1,4 +1,5 @@
 import {
+  type Change,
   createJoinToken,
   defaultTeamId,
   deployStack,
@@ -258,5 +259,53 @@ describe("stacks across hosts", () => {
       ["db", 1],
       ["web", 3],
     ]);
+  });
+
+  it("announces a waiting task's new reason on the feed, so pages showing it refetch", async () => {
+    const db = cp.cp.database.db;
+    const feed = cp.cp.feed;
+    const name = `waits-${suffix}`;
+    await deployStack({ db, feed }, SYSTEM_ACTOR, {
+      teamId,
+      yaml: `
+name: ${name}
+services:
+  w:
+    image: w:1
+    deploy: { placement: { constraints: ["node.labels.zone == d", "node.labels.disk == ssd"] } }
+`,
+    });
+    const reasonNow = async () => (await listStackTasks(db, teamId, name))[0]?.reason ?? null;
+    await waitFor("the task to wait with a reason", reasonNow);
+    // Changes are heard in the order they were sent: what follows the marker is new.
+    const heard: Change[] = [];
+    let lastStacksChange = Date.now();
+    const unsubscribe = feed.subscribe((change) => {
+      heard.push(change);
+      if (change.topic === "stacks") lastStacksChange = Date.now();
+    });
+    try {
+      // The earlier tests' tasks still report in for a while, and each report is a stacks change.
+      await waitFor("no stacks change for 1 s", () => Date.now() - lastStacksChange > 1000, 20_000);
+      const marker = `marker-${suffix}`;
+      await feed.publish({ topic: "hosts", id: marker });
+      await waitFor("the marker", () => heard.some((c) => c.id === marker));
+      // Host c now passes the first constraint and fails the second: only the reason changes.
+      const host = agents[2]!;
+      await db
+        .update(schema.hosts)
+        .set({ labels: { zone: "d" } })
+        .where(eq(schema.hosts.id, host.hostId));
+      await feed.publish({ topic: "hosts", id: host.hostId });
+      await waitFor("the reason to name the second constraint", async () =>
+        (await reasonNow())?.includes("node.labels.disk == ssd not met"),
+      );
+      await waitFor("a stacks change after the marker", () => {
+        const after = heard.slice(heard.findIndex((c) => c.id === marker) + 1);
+        return after.some((c) => c.topic === "stacks");
+      });
+    } finally {
+      unsubscribe();
+    }
   });
 });

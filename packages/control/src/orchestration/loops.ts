@@ -34,21 +34,33 @@ export function orchestrationTask(o: OrchestrationOptions): LeaderTask {
       let again = false;
       let wakeTimer: NodeJS.Timeout | undefined;
 
+      // Whatever a pass wrote is announced, even when a later step of it (or the announcement)
+      // fails: the next pass finds nothing left to do, and without this it would say nothing.
+      let unannounced = false;
       const pass = async () => {
         const started = Date.now();
-        const orchestrated = await orchestratePass(o.db, started);
-        const scheduled = await schedulePass(o.db, o.strategy);
-        if (orchestrated.changed || scheduled.assigned > 0) {
-          await o.feed.publish({ topic: "tasks" });
-          await o.feed.publish({ topic: "stacks" });
-          log.debug(
-            { ms: Date.now() - started, assigned: scheduled.assigned, unplaced: scheduled.unplaced },
-            "orchestration pass changed tasks",
-          );
-        }
-        if (orchestrated.wakeAt) {
-          clearTimeout(wakeTimer);
-          wakeTimer = setTimeout(kick, Math.max(0, orchestrated.wakeAt - Date.now()) + 5);
+        try {
+          const orchestrated = await orchestratePass(o.db, started);
+          if (orchestrated.changed) unannounced = true;
+          if (orchestrated.wakeAt) {
+            clearTimeout(wakeTimer);
+            wakeTimer = setTimeout(kick, Math.max(0, orchestrated.wakeAt - Date.now()) + 5);
+          }
+          const scheduled = await schedulePass(o.db, o.strategy);
+          // A waiting task's reason is shown on its stack's page: a new one is a change too.
+          if (scheduled.assigned > 0 || scheduled.reasonsChanged > 0) unannounced = true;
+          if (unannounced) {
+            log.debug(
+              { ms: Date.now() - started, assigned: scheduled.assigned, unplaced: scheduled.unplaced },
+              "orchestration pass changed tasks",
+            );
+          }
+        } finally {
+          if (unannounced) {
+            await o.feed.publish({ topic: "tasks" });
+            await o.feed.publish({ topic: "stacks" });
+            unannounced = false;
+          }
         }
       };
       const kick = () => {

@@ -38,6 +38,8 @@ export async function loadSchedulerHosts(db: Db): Promise<SchedulerHost[]> {
 export interface SchedulePassResult {
   assigned: number;
   unplaced: number;
+  /** Waiting tasks whose reason this pass wrote (a new task's first, or a changed one). */
+  reasonsChanged: number;
   hosts: string[];
 }
 
@@ -54,7 +56,7 @@ export async function schedulePass(db: Db, strategy: Strategy = "spread"): Promi
     .from(t)
     .where(and(eq(t.desired, "running"), isNull(t.hostId)))
     .orderBy(t.createdAt, t.slot);
-  if (pendingRows.length === 0) return { assigned: 0, unplaced: 0, hosts: [] };
+  if (pendingRows.length === 0) return { assigned: 0, unplaced: 0, reasonsChanged: 0, hosts: [] };
   const [hosts, placedRows] = await Promise.all([
     loadSchedulerHosts(db),
     db
@@ -113,7 +115,12 @@ export async function schedulePass(db: Db, strategy: Strategy = "spread"): Promi
   }
   const hostIds = [...new Set(taken.map((r) => r.hostId!))];
   await bumpHostTaskSets(db, hostIds);
-  return { assigned: taken.length, unplaced: plan.unplaced.length, hosts: hostIds };
+  return {
+    assigned: taken.length,
+    unplaced: plan.unplaced.length,
+    reasonsChanged: changed.length,
+    hosts: hostIds,
+  };
 }
 
 /** Tasks on these hosts that have not ended become lost: their host went down. */
