@@ -1,23 +1,21 @@
-import { useQueryClient } from "@tanstack/react-query";
+import { type QueryFilters, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
+import { refetchAfterChange } from "./refetch.ts";
 import { useTRPC } from "./trpc.ts";
 
 export type LiveStatus = "live" | "connecting" | "offline";
 
 /**
  * Subscribe to host changes and refetch what the page shows on each one
- * (every host query, plus whatever `alsoInvalidate` names). The first item
- * arrives at once, which also refreshes anything missed while disconnected.
+ * (every host query, plus the queries `also` names). The first item arrives
+ * at once, which also refreshes anything missed while disconnected.
  */
-export function useLiveHosts(alsoInvalidate?: (queryClient: ReturnType<typeof useQueryClient>) => void) {
+export function useLiveHosts(also: QueryFilters[] = []) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const sub = useSubscription(
     trpc.hosts.watch.subscriptionOptions(undefined, {
-      onData: () => {
-        void queryClient.invalidateQueries(trpc.hosts.pathFilter());
-        alsoInvalidate?.(queryClient);
-      },
+      onData: () => void refetchAfterChange(queryClient, [trpc.hosts.pathFilter(), ...also]),
     }),
   );
   return liveStatus(sub.status);
@@ -37,7 +35,7 @@ export function useLiveRegistry() {
   const queryClient = useQueryClient();
   const sub = useSubscription(
     trpc.registry.watch.subscriptionOptions(undefined, {
-      onData: () => void queryClient.invalidateQueries(trpc.registry.pathFilter()),
+      onData: () => void refetchAfterChange(queryClient, [trpc.registry.pathFilter()]),
     }),
   );
   return liveStatus(sub.status);
@@ -53,12 +51,13 @@ export function useLiveStacks() {
   const queryClient = useQueryClient();
   const sub = useSubscription(
     trpc.stacks.watch.subscriptionOptions(undefined, {
-      onData: () => {
-        void queryClient.invalidateQueries(trpc.stacks.list.queryFilter());
-        void queryClient.invalidateQueries(trpc.stacks.get.queryFilter());
-        void queryClient.invalidateQueries(trpc.stacks.history.queryFilter());
-        void queryClient.invalidateQueries(trpc.stacks.tasks.queryFilter());
-      },
+      onData: () =>
+        void refetchAfterChange(queryClient, [
+          trpc.stacks.list.queryFilter(),
+          trpc.stacks.get.queryFilter(),
+          trpc.stacks.history.queryFilter(),
+          trpc.stacks.tasks.queryFilter(),
+        ]),
     }),
   );
   return liveStatus(sub.status);

@@ -13,7 +13,7 @@ const LIMIT = 200;
 export default function EventsPage() {
   const trpc = useTRPC();
   // Host changes are what record events today; other kinds arrive with the periodic refresh.
-  const live = useLiveHosts((qc) => void qc.invalidateQueries(trpc.events.list.queryFilter()));
+  const live = useLiveHosts([trpc.events.list.queryFilter()]);
   const events = useQuery({ ...trpc.events.list.queryOptions({ limit: LIMIT }), refetchInterval: 10_000 });
   return (
     <>

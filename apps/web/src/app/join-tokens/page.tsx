@@ -12,7 +12,7 @@ import { useTRPC } from "../../lib/trpc.ts";
 export default function JoinTokensPage() {
   const trpc = useTRPC();
   // A host joining uses up a token: refresh the list when hosts change.
-  useLiveHosts((qc) => void qc.invalidateQueries(trpc.joinTokens.list.queryFilter()));
+  useLiveHosts([trpc.joinTokens.list.queryFilter()]);
   const tokens = useQuery(trpc.joinTokens.list.queryOptions());
   const header = (
     <PageHeader
