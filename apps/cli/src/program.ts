@@ -11,6 +11,8 @@ import { registerImageCommands } from "./commands/images/index.ts";
 import { registerJoinToken } from "./commands/join-token/index.ts";
 import { registerService } from "./commands/service/index.ts";
 import { registerStack } from "./commands/stack/index.ts";
+import { registerTeam } from "./commands/team/index.ts";
+import { registerUser } from "./commands/user/index.ts";
 import { loadEnv } from "./env.ts";
 import { createApi } from "./lib/api.ts";
 import { describeError, ExitStatus, errorLine, USAGE_EXIT_CODE } from "./lib/errors.ts";
@@ -92,6 +94,8 @@ export function buildProgram(deps: Deps): Command {
   registerHosts(program, deps);
   registerEvents(program, deps);
   registerJoinToken(program, deps);
+  registerUser(program, deps);
+  registerTeam(program, deps);
   registerImageCommands(program, deps);
   oneLineUsageErrors(program);
   return program;

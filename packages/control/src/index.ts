@@ -132,13 +132,21 @@ export {
   type TaskRow,
 } from "./stacks/queries.ts";
 export {
+  aRole,
   createTeam,
   fleetRole,
+  grantCeiling,
+  listTeamMembers,
+  listTeams,
+  type MemberRow,
+  manageMembership,
+  removeTeam,
   removeTeamMembership,
   roleAtLeast,
   setTeamMembership,
   slugify,
   type Team,
+  type TeamRow,
   teamAccess,
 } from "./teams.ts";
 export { countUsers, createUser, DEFAULT_TEAM, defaultTeamId, ensureFirstAdmin, listUsers } from "./users.ts";

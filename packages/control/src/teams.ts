@@ -8,6 +8,11 @@ import { DEFAULT_TEAM } from "./users.ts";
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2, owner: 3 };
 
+/** "a viewer", "an admin": a role in a sentence. */
+export function aRole(role: Role): string {
+  return `${role === "viewer" ? "a" : "an"} ${role}`;
+}
+
 /** True when `role` is `least` or above (owner > admin > operator > viewer). */
 export function roleAtLeast(role: Role | null | undefined, least: Role): boolean {
   return role != null && RANK[role] >= RANK[least];
@@ -147,4 +152,169 @@ export async function teamAccess(db: Db, userId: string, slug: string): Promise<
   if (!row || !role) throw new BerthError("NotFound", `no team "${slug}" (or you are not in it)`);
   const effective = fleetAdmin && !roleAtLeast(role, "admin") ? "admin" : role;
   return { team: { id: row.id, name: row.name, slug: row.slug }, role: effective };
+}
+
+/**
+ * The highest role `manager` may give or take away in a team where they act as `managerRole`
+ * (teamAccess's role): their own, or their fleet role when that is higher (a fleet owner may make
+ * owners anywhere). Only admins and owners manage members at all.
+ */
+export function grantCeiling(managerRole: Role, fleet: Role): Role {
+  const ceiling = RANK[fleet] > RANK[managerRole] && roleAtLeast(fleet, "admin") ? fleet : managerRole;
+  if (!roleAtLeast(ceiling, "admin")) {
+    throw new BerthError(
+      "PermissionDenied",
+      `as ${aRole(ceiling)} you cannot change who is in the team; ask an admin`,
+    );
+  }
+  return ceiling;
+}
+
+export interface TeamRow extends Team {
+  members: number;
+  /** The caller's own role in the team (null when they see it as a fleet admin only). */
+  role: Role | null;
+  createdAt: Date;
+}
+
+/** The teams `userId` is in, or every team for a fleet admin or owner; by slug. */
+export async function listTeams(db: Db, userId: string): Promise<TeamRow[]> {
+  const m = schema.memberships;
+  const rows = await db
+    .select({
+      id: schema.teams.id,
+      name: schema.teams.name,
+      slug: schema.teams.slug,
+      createdAt: schema.teams.createdAt,
+      members: sql<number>`(select count(*)::int from memberships c where c.team_id = ${qualified(schema.teams.id)})`,
+      role: m.role,
+      fleet: fleetRole(userId),
+    })
+    .from(schema.teams)
+    .leftJoin(m, and(eq(m.teamId, schema.teams.id), eq(m.userId, userId)))
+    .orderBy(schema.teams.slug);
+  return rows.filter((r) => r.role !== null || roleAtLeast(r.fleet, "admin")).map(({ fleet: _, ...r }) => r);
+}
+
+export interface MemberRow {
+  userId: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  since: Date;
+}
+
+/** A team's members, by username. */
+export async function listTeamMembers(db: Db, teamId: string): Promise<MemberRow[]> {
+  const m = schema.memberships;
+  return db
+    .select({
+      userId: m.userId,
+      username: schema.users.username,
+      displayName: schema.users.displayName,
+      role: m.role,
+      since: m.createdAt,
+    })
+    .from(m)
+    .innerJoin(schema.users, eq(schema.users.id, m.userId))
+    .where(eq(m.teamId, teamId))
+    .orderBy(schema.users.username);
+}
+
+/** A user's id by username; NotFound names the username. */
+export async function userIdByName(db: Db | Tx, username: string): Promise<string> {
+  const [row] = await db
+    .select({ id: schema.users.id })
+    .from(schema.users)
+    .where(eq(schema.users.username, username));
+  if (!row) throw new BerthError("NotFound", `no user ${username}`);
+  return row.id;
+}
+
+/**
+ * Add `username` to a team or change their role, on behalf of a manager who may grant up to
+ * `ceiling` (grantCeiling): nobody gives a role above their own or changes the role of someone
+ * above them, and the default team keeps at least one owner.
+ */
+export async function manageMembership(
+  db: Db,
+  actor: Actor,
+  input: { team: Team; username: string; role: Role | null; ceiling: Role },
+): Promise<{ username: string; role: Role | null; changed: boolean }> {
+  const { team, username, role, ceiling } = input;
+  if (role !== null && RANK[role] > RANK[ceiling]) {
+    throw new BerthError("PermissionDenied", `as ${aRole(ceiling)} you cannot make anyone ${role}`);
+  }
+  return db.transaction(async (tx) => {
+    const userId = await userIdByName(tx, username);
+    // Lock the team's memberships: two changes at once must not both remove its last owner.
+    const members = await tx
+      .select({ userId: schema.memberships.userId, role: schema.memberships.role })
+      .from(schema.memberships)
+      .where(eq(schema.memberships.teamId, team.id))
+      .for("update");
+    const current = members.find((m) => m.userId === userId)?.role ?? null;
+    if (current !== null && RANK[current] > RANK[ceiling]) {
+      throw new BerthError(
+        "PermissionDenied",
+        `${username} is ${aRole(current)} of ${team.slug}, above you (${aRole(ceiling)})`,
+      );
+    }
+    if (current === role) return { username, role, changed: false };
+    const owners = members.filter((m) => m.role === "owner").length;
+    if (team.slug === DEFAULT_TEAM && current === "owner" && owners === 1) {
+      throw new BerthError(
+        "FailedPrecondition",
+        `${username} is the fleet's last owner; make someone else owner first`,
+      );
+    }
+    if (role === null) {
+      await tx
+        .delete(schema.memberships)
+        .where(and(eq(schema.memberships.teamId, team.id), eq(schema.memberships.userId, userId)));
+    } else {
+      await tx
+        .insert(schema.memberships)
+        .values({ teamId: team.id, userId, role })
+        .onConflictDoUpdate({
+          target: [schema.memberships.teamId, schema.memberships.userId],
+          set: { role },
+        });
+    }
+    await recordAudit(tx, actor, {
+      action: role === null ? "team.member.remove" : "team.member.set",
+      targetType: "team",
+      targetId: team.id,
+      data: role === null ? { userId, from: current } : { userId, role, from: current },
+    });
+    return { username, role, changed: true };
+  });
+}
+
+/**
+ * Remove a team and its memberships. The default team stays, and a team that still has stacks is
+ * refused (remove them first). Its registry repositories stay, as fleet admins' alone.
+ */
+export async function removeTeam(db: Db, actor: Actor, team: Team): Promise<void> {
+  if (team.slug === DEFAULT_TEAM)
+    throw new BerthError("FailedPrecondition", "the default team cannot be removed");
+  await db.transaction(async (tx) => {
+    const [stacks] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(schema.stacks)
+      .where(eq(schema.stacks.teamId, team.id));
+    if ((stacks?.n ?? 0) > 0) {
+      throw new BerthError(
+        "FailedPrecondition",
+        `team ${team.slug} still has ${stacks!.n} ${stacks!.n === 1 ? "stack" : "stacks"}; remove them first`,
+      );
+    }
+    await tx.delete(schema.teams).where(eq(schema.teams.id, team.id));
+    await recordAudit(tx, actor, {
+      action: "team.remove",
+      targetType: "team",
+      targetId: team.id,
+      data: { slug: team.slug },
+    });
+  });
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { type Db, newId, type Role, schema } from "@berth/db";
 import { BerthError } from "@berth/protocol";
-import { asc, count, eq } from "drizzle-orm";
+import { asc, count, eq, sql } from "drizzle-orm";
 import { type Actor, recordAudit } from "./events.ts";
 import { checkPasswordStrength, hashPassword } from "./passwords.ts";
+import { fleetRole, qualified } from "./teams.ts";
 
 export const DEFAULT_TEAM = "default";
 const USERNAME = /^[a-z][a-z0-9._-]{1,62}$/;
@@ -89,17 +90,23 @@ export async function ensureFirstAdmin(
   return { username: "admin", password: pw, generated };
 }
 
+/**
+ * Every user, by username, with their fleet role (their role in the default team; null when they
+ * are only in other teams) and the slugs of the teams they are in.
+ */
 export async function listUsers(db: Db) {
+  const u = schema.users;
   return db
     .select({
-      id: schema.users.id,
-      username: schema.users.username,
-      displayName: schema.users.displayName,
-      role: schema.memberships.role,
-      createdAt: schema.users.createdAt,
-      disabledAt: schema.users.disabledAt,
+      id: u.id,
+      username: u.username,
+      displayName: u.displayName,
+      role: fleetRole(u.id),
+      teams: sql<string[]>`coalesce((select array_agg(t.slug order by t.slug) from memberships m
+        inner join teams t on t.id = m.team_id where m.user_id = ${qualified(u.id)}), '{}')`,
+      createdAt: u.createdAt,
+      disabledAt: u.disabledAt,
     })
-    .from(schema.users)
-    .leftJoin(schema.memberships, eq(schema.memberships.userId, schema.users.id))
-    .orderBy(asc(schema.users.username));
+    .from(u)
+    .orderBy(asc(u.username));
 }

@@ -78,3 +78,35 @@ export function createPrompter(io: CliIo): Prompter {
     },
   };
 }
+
+/** Ask one line, closing the prompter after. */
+export async function askOnce(io: CliIo, question: string, options?: { secret?: boolean }): Promise<string> {
+  const prompter = createPrompter(io);
+  try {
+    return await prompter.ask(question, options);
+  } finally {
+    prompter.close();
+  }
+}
+
+/**
+ * For a command that removes something: unless `yes`, ask on the terminal
+ * (the question made by `question`, which may look the thing up first) and
+ * say "nothing removed" on any answer but yes. Without a terminal, --yes is
+ * required. True to go ahead.
+ */
+export async function confirmRemoval(
+  io: CliIo,
+  opts: { yes?: boolean; what: string; question: () => Promise<string> },
+): Promise<boolean> {
+  if (opts.yes) return true;
+  if (!io.stdin.isTTY) {
+    throw new UsageError(`not removing ${opts.what} without asking, and there is no terminal to ask on`, {
+      hint: "pass --yes",
+    });
+  }
+  const answer = await askOnce(io, await opts.question());
+  if (/^y(es)?$/i.test(answer.trim())) return true;
+  io.stderr("berth: nothing removed\n");
+  return false;
+}

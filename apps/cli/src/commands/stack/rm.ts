@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { call } from "../../lib/api.ts";
-import { UsageError } from "../../lib/errors.ts";
 import { printResult } from "../../lib/io.ts";
-import { createPrompter } from "../../lib/prompt.ts";
+import { confirmRemoval } from "../../lib/prompt.ts";
 import { type Deps, openSession } from "../context.ts";
 import { stackName, teamOption } from "./shared.ts";
 
@@ -25,29 +24,16 @@ export function registerStackRm(stack: Command, deps: Deps): void {
     .addHelpText("after", "\nExamples:\n  berth stack rm shop\n  berth stack rm shop --yes")
     .action(async (name: string, flags: RmFlags, cmd: Command) => {
       const s = await openSession(deps, cmd);
-      if (!flags.yes) {
-        if (!deps.io.stdin.isTTY) {
-          throw new UsageError(`not removing ${name} without asking, and there is no terminal to ask on`, {
-            hint: "pass --yes",
-          });
-        }
+      const go = await confirmRemoval(deps.io, {
+        yes: flags.yes,
+        what: name,
         // Says what would go (and that the stack exists) before asking.
-        const detail = await call(s.target, () => s.api.stacks.get.query({ team: flags.team, name }));
-        const tasks = detail.tasks.length;
-        const prompter = createPrompter(deps.io);
-        let answer: string;
-        try {
-          answer = await prompter.ask(
-            `Remove stack ${name} (${detail.stack.services.length} services, ${tasks} tasks)? [y/N] `,
-          );
-        } finally {
-          prompter.close();
-        }
-        if (!/^y(es)?$/i.test(answer.trim())) {
-          deps.io.stderr("berth: nothing removed\n");
-          return;
-        }
-      }
+        question: async () => {
+          const detail = await call(s.target, () => s.api.stacks.get.query({ team: flags.team, name }));
+          return `Remove stack ${name} (${detail.stack.services.length} services, ${detail.tasks.length} tasks)? [y/N] `;
+        },
+      });
+      if (!go) return;
       const result = await call(s.target, () => s.api.stacks.remove.mutate({ team: flags.team, name }));
       printResult(deps.io, s.flags.output, result, () => `Removed stack ${name}\n`);
     });

@@ -6,6 +6,8 @@ import { hostsRouter } from "./routers/hosts.ts";
 import { joinTokensRouter } from "./routers/join-tokens.ts";
 import { registryRouter } from "./routers/registry.ts";
 import { stacksRouter } from "./routers/stacks.ts";
+import { teamsRouter } from "./routers/teams.ts";
+import { usersRouter } from "./routers/users.ts";
 
 export const appRouter = router({
   auth: authRouter,
@@ -14,6 +16,8 @@ export const appRouter = router({
   events: eventsRouter,
   registry: registryRouter,
   stacks: stacksRouter,
+  teams: teamsRouter,
+  users: usersRouter,
 });
 
 export type AppRouter = typeof appRouter;
