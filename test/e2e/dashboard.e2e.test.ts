@@ -212,6 +212,58 @@ describe("dashboard", () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("creates a user, and a team where the user gets and changes a role", async () => {
+    await page.click('nav >> text="Users"');
+    await page.waitForURL(`${url}/users`);
+    await page.fill('[data-testid="new-user-form"] input[name="username"]', "dora");
+    await page.selectOption('[data-testid="new-user-form"] select[name="role"]', "operator");
+    await page.click('[data-testid="new-user-form"] button[type="submit"]');
+    const shown = await visible(page, '[data-testid="new-user-password"]', "dora's password, shown once");
+    const password = ((await shown.textContent()) ?? "").trim();
+    expect(password).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    await visible(page, '[data-testid="user-row"][data-username="dora"][data-role="operator"]', "dora's row");
+    await shoot(page, "10-users");
+
+    await page.click('nav >> text="Teams"');
+    await page.waitForURL(`${url}/teams`);
+    await page.fill('[data-testid="new-team-form"] input[name="name"]', "Payments");
+    await page.click('[data-testid="new-team-form"] button[type="submit"]');
+    await visible(page, '[data-testid="team-row"][data-team="payments"][data-members="0"]', "the new team");
+    await page.click('[data-testid="team-row"][data-team="payments"] a');
+    await page.waitForURL(`${url}/teams/payments`);
+    const form = '[data-testid="add-member-form"]';
+    await page.fill(`${form} input[name="username"]`, "nobody");
+    await page.click(`${form} button[type="submit"]`);
+    expect(
+      await (await visible(page, '[data-testid="add-member-error"]', "the unknown user")).textContent(),
+    ).toBe("no user nobody");
+    await page.fill(`${form} input[name="username"]`, "dora");
+    await page.selectOption(`${form} select[name="new-role"]`, "admin");
+    await page.click(`${form} button[type="submit"]`);
+    const dora = '[data-testid="member-row"][data-username="dora"]';
+    await visible(page, `${dora}[data-role="admin"]`, "dora as admin of payments");
+    await page.selectOption(`${dora} select[name="role"]`, "viewer");
+    await visible(page, `${dora}[data-role="viewer"]`, "dora as viewer of payments");
+    await shoot(page, "11-team");
+
+    // The password shown once is dora's: she logs in with it, and sees the team as a viewer.
+    const other = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await other.goto(`${url}/teams/payments`);
+      await other.waitForURL(/\/login\?next=/, { timeout: 15_000 });
+      await other.fill('input[name="username"]', "dora");
+      await other.fill('input[name="password"]', password);
+      await other.click('button[type="submit"]');
+      await other.waitForURL(`${url}/teams/payments`, { timeout: 15_000 });
+      await visible(other, '[data-testid="team-page"][data-team="payments"]', "the team page, for dora");
+      expect(await other.locator('[data-testid="add-member-form"]').count()).toBe(0);
+      expect(await other.locator('[data-testid="remove-member"]').count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
   it("logs out, and tells a viewer that join tokens need an admin", async () => {
     const db = createDb(databaseUrl, { max: 1 });
     try {

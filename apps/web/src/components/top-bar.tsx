@@ -10,6 +10,8 @@ const NAV = [
   { href: "/stacks", label: "Stacks" },
   { href: "/registry", label: "Registry" },
   { href: "/join-tokens", label: "Join tokens" },
+  { href: "/teams", label: "Teams" },
+  { href: "/users", label: "Users" },
   { href: "/events", label: "Events" },
 ] as const;
 

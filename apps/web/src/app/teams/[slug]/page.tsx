@@ -1,0 +1,66 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useParams } from "next/navigation";
+import { PageHeader } from "../../../components/page-header.tsx";
+import { QueryStatus } from "../../../components/query-status.tsx";
+import { AddMemberForm, MembersTable } from "../../../components/teams.tsx";
+import { errorCode } from "../../../lib/errors.ts";
+import { roleAtLeast } from "../../../lib/roles.ts";
+import { useTRPC } from "../../../lib/trpc.ts";
+
+export default function TeamPage() {
+  const { slug } = useParams<{ slug: string }>();
+  const team = decodeURIComponent(slug);
+  const trpc = useTRPC();
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const q = useQuery(trpc.teams.members.queryOptions({ team }));
+  const back = (
+    <Link href="/teams" className="back">
+      ← Teams
+    </Link>
+  );
+  if (errorCode(q.error) === "NOT_FOUND") {
+    return (
+      <>
+        {back}
+        <PageHeader title="Team not found" />
+        <div className="notice notice-error" data-testid="team-not-found">
+          There is no team {team}, or you are not in it.
+        </div>
+      </>
+    );
+  }
+  const data = q.data;
+  // Admins of the team manage it, with their role; a fleet owner may also make owners.
+  const fleet = me.data?.role;
+  const manageAs = !data
+    ? null
+    : fleet === "owner"
+      ? "owner"
+      : roleAtLeast(data.role, "admin")
+        ? data.role
+        : null;
+  return (
+    <>
+      {back}
+      <PageHeader
+        title={data ? data.team.name : team}
+        subtitle={
+          data
+            ? `${data.team.slug} · ${data.members.length} ${data.members.length === 1 ? "member" : "members"} · you act as ${manageAs ?? data.role}`
+            : undefined
+        }
+      />
+      {!data ? (
+        <QueryStatus error={q.error} what="the team" />
+      ) : (
+        <div className="stack" data-testid="team-page" data-team={data.team.slug}>
+          {manageAs && <AddMemberForm team={data.team.slug} manageAs={manageAs} />}
+          <MembersTable team={data.team.slug} members={data.members} manageAs={manageAs} />
+        </div>
+      )}
+    </>
+  );
+}
