@@ -3,28 +3,25 @@
 import { agentCommand, currentOrigin, formatDateTime } from "../lib/format.ts";
 import type { CreatedJoinToken } from "../lib/trpc.ts";
 import { CopyButton } from "./copy-button.tsx";
+import { SecretPanel } from "./secret-panel.tsx";
 
 /** A join token just created: its only appearance. */
 export function NewTokenPanel({ created, onDone }: { created: CreatedJoinToken; onDone: () => void }) {
   const command = agentCommand(currentOrigin(), created.token);
   return (
-    <section className="panel panel-highlight" data-testid="new-join-token-panel" aria-live="polite">
-      <div className="panel-head">
-        <h2>Join token created</h2>
-        <button type="button" className="btn btn-ghost btn-sm" onClick={onDone}>
-          Done
-        </button>
-      </div>
-      <p className="notice notice-warn">
-        Copy it now: this is the only time the token is shown. It expires {formatDateTime(created.expiresAt)}{" "}
-        and can be used {created.maxUses === 1 ? "once" : `${created.maxUses} times`}.
-      </p>
-      <div className="secret-row">
-        <code className="secret" data-testid="new-join-token">
-          {created.token}
-        </code>
-        <CopyButton text={created.token} testId="copy-join-token" />
-      </div>
+    <SecretPanel
+      title="Join token created"
+      notice={
+        <>
+          Copy it now: this is the only time the token is shown. It expires{" "}
+          {formatDateTime(created.expiresAt)} and can be used{" "}
+          {created.maxUses === 1 ? "once" : `${created.maxUses} times`}.
+        </>
+      }
+      secret={created.token}
+      testIds={{ panel: "new-join-token-panel", secret: "new-join-token", copy: "copy-join-token" }}
+      onDone={onDone}
+    >
       <p className="label">Run this on the host to join:</p>
       <div className="secret-row">
         <pre className="code" data-testid="join-command">
@@ -32,6 +29,6 @@ export function NewTokenPanel({ created, onDone }: { created: CreatedJoinToken; 
         </pre>
         <CopyButton text={command} label="Copy command" testId="copy-join-command" />
       </div>
-    </section>
+    </SecretPanel>
   );
 }

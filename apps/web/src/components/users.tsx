@@ -5,8 +5,8 @@ import { type FormEvent, useState } from "react";
 import { errorMessage } from "../lib/errors.ts";
 import { grantable, type Role } from "../lib/roles.ts";
 import { type CreatedUser, type UserRow, useTRPC } from "../lib/trpc.ts";
-import { CopyButton } from "./copy-button.tsx";
 import { RelativeTime } from "./relative-time.tsx";
+import { SecretPanel } from "./secret-panel.tsx";
 
 export function UsersTable({ users }: { users: UserRow[] }) {
   return (
@@ -104,25 +104,13 @@ export function NewUserForm({ myRole }: { myRole: string }) {
         </p>
       )}
       {created && (
-        <section className="panel panel-highlight" data-testid="new-user-panel" aria-live="polite">
-          <div className="panel-head">
-            <h2>
-              User {created.username} created ({created.role})
-            </h2>
-            <button type="button" className="btn btn-ghost btn-sm" onClick={() => setCreated(null)}>
-              Done
-            </button>
-          </div>
-          <p className="notice notice-warn">
-            Copy the password now and give it to {created.username}: this is the only time it is shown.
-          </p>
-          <div className="secret-row">
-            <code className="secret" data-testid="new-user-password">
-              {created.password}
-            </code>
-            <CopyButton text={created.password} testId="copy-user-password" />
-          </div>
-        </section>
+        <SecretPanel
+          title={`User ${created.username} created (${created.role})`}
+          notice={`Copy the password now and give it to ${created.username}: this is the only time it is shown.`}
+          secret={created.password}
+          testIds={{ panel: "new-user-panel", secret: "new-user-password", copy: "copy-user-password" }}
+          onDone={() => setCreated(null)}
+        />
       )}
     </div>
   );
