@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createUser } from "@berth/control";
+import { createTeam, createUser } from "@berth/control";
 import { createDb } from "@berth/db";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -87,6 +87,7 @@ describe("stack pages", () => {
     const conn = createDb(db.url, { max: 1 });
     try {
       await createUser(conn.db, { userId: null, name: "e2e" }, { ...VIEWER, role: "viewer" });
+      await createTeam(conn.db, { userId: null, name: "e2e" }, { name: "Payments" });
     } finally {
       await conn.close();
     }
@@ -368,6 +369,39 @@ describe("stack pages", () => {
       "the viewer's page saying the stack is gone",
       5_000,
     );
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("deploys and lists another team's stack, picked on the Stacks page", async () => {
+    await page.goto(`${url}/stacks`);
+    await page.selectOption('[data-testid="team-picker"]', "payments");
+    await page.waitForURL(`${url}/stacks?team=payments`);
+    await visible(page, '[data-testid="stacks-empty"]', "payments' empty stacks page");
+    await page.click('[data-testid="new-stack"]');
+    await page.waitForURL(`${url}/stacks/-/new?team=payments`);
+    const editor = await visible(page, '[data-testid="yaml-input"]', "the YAML editor");
+    await editor.fill(
+      'name: pay-api\nservices:\n  api:\n    image: busybox:1.36\n    command: ["sleep", "3600"]\n',
+    );
+    await page.click('[data-testid="plan-button"]');
+    await visible(page, '[data-testid="plan-service"][data-service="api"][data-action="create"]', "the plan");
+    await page.click('[data-testid="apply-button"]');
+    await page.waitForURL(`${url}/stacks/pay-api?team=payments`, { timeout: 15_000 });
+    await visible(page, '[data-testid="stack-page"][data-revision="1"]', "pay-api's page");
+    await page.click("a.back");
+    await page.waitForURL(`${url}/stacks?team=payments`);
+    await visible(page, '[data-testid="stack-row"][data-stack-name="pay-api"]', "pay-api in payments' list");
+    await shoot(page, "stacks-10-team");
+    // The default team's list does not have it.
+    await page.selectOption('[data-testid="team-picker"]', "default");
+    await page.waitForURL(`${url}/stacks`);
+    await visible(page, '[data-testid="stacks-empty"]', "the default team's empty list");
+    // The viewer is in the default team only: no picker, and payments' stacks are not theirs to see.
+    await viewer.goto(`${url}/stacks`);
+    await visible(viewer, '[data-testid="stacks-empty"]', "the viewer's list");
+    expect(await viewer.locator('[data-testid="team-picker"]').count()).toBe(0);
+    await viewer.goto(`${url}/stacks/pay-api?team=payments`);
+    await visible(viewer, '[data-testid="stack-not-found"]', "payments' stack hidden from the viewer");
     expect(pageErrors).toEqual([]);
   });
 });

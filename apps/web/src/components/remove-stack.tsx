@@ -4,12 +4,14 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { errorMessage } from "../lib/errors.ts";
+import { teamQuery, useStackTeam } from "../lib/stack-team.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { ConfirmDialog } from "./confirm-dialog.tsx";
 
 /** Remove the stack: a dialog where the stack's name must be typed, then back to the list. */
 export function RemoveStackButton({ stack }: { stack: string }) {
   const trpc = useTRPC();
+  const team = useStackTeam();
   const router = useRouter();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
@@ -17,9 +19,9 @@ export function RemoveStackButton({ stack }: { stack: string }) {
   const remove = useMutation(
     trpc.stacks.remove.mutationOptions({
       onSuccess: async () => {
-        queryClient.removeQueries(trpc.stacks.get.queryFilter({ name: stack }));
+        queryClient.removeQueries(trpc.stacks.get.queryFilter({ team, name: stack }));
         await queryClient.invalidateQueries(trpc.stacks.list.queryFilter());
-        router.push("/stacks");
+        router.push(`/stacks${teamQuery(team)}`);
       },
     }),
   );
@@ -49,7 +51,7 @@ export function RemoveStackButton({ stack }: { stack: string }) {
         error={remove.isError ? errorMessage(remove.error) : null}
         testId="remove-dialog"
         onCancel={close}
-        onConfirm={() => remove.mutate({ name: stack })}
+        onConfirm={() => remove.mutate({ team, name: stack })}
       >
         <p>
           Its services and tasks go, and every host stops their containers. The revision history goes too.

@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useStackTeam } from "../lib/stack-team.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { PlanPreview } from "./plan-preview.tsx";
 import { QueryStatus } from "./query-status.tsx";
@@ -9,13 +10,14 @@ import { YamlDiff } from "./yaml-diff.tsx";
 /** Revision n against revision n−1: the field-level changes and the YAML. The first revision is all new. */
 export function RevisionDiff({ stack, n }: { stack: string; n: number }) {
   const trpc = useTRPC();
+  const team = useStackTeam();
   const first = n === 1;
   const diff = useQuery({
-    ...trpc.stacks.diff.queryOptions({ name: stack, from: n - 1, to: n }),
+    ...trpc.stacks.diff.queryOptions({ team, name: stack, from: n - 1, to: n }),
     enabled: !first,
   });
   const revision = useQuery({
-    ...trpc.stacks.revision.queryOptions({ name: stack, n }),
+    ...trpc.stacks.revision.queryOptions({ team, name: stack, n }),
     enabled: first,
   });
   if (first) {

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { errorCode, errorMessage } from "../lib/errors.ts";
 import { type FileIssue, parseIssues } from "../lib/spec-issues.ts";
+import { useStackTeam } from "../lib/stack-team.ts";
 import { type PlanResult, useTRPC } from "../lib/trpc.ts";
 import { PlanPreview } from "./plan-preview.tsx";
 import { stackHref } from "./stacks-table.tsx";
@@ -57,6 +58,7 @@ function IssueList({
  */
 export function StackEditor({ initialYaml, stack }: { initialYaml: string; stack?: string }) {
   const trpc = useTRPC();
+  const team = useStackTeam();
   const router = useRouter();
   const queryClient = useQueryClient();
   const textarea = useRef<HTMLTextAreaElement>(null);
@@ -79,7 +81,7 @@ export function StackEditor({ initialYaml, stack }: { initialYaml: string; stack
     trpc.stacks.deploy.mutationOptions({
       onSuccess: async (result) => {
         await queryClient.invalidateQueries(trpc.stacks.pathFilter());
-        router.push(stackHref(result.plan.stack));
+        router.push(stackHref(result.plan.stack, team));
       },
     }),
   );
@@ -106,11 +108,11 @@ export function StackEditor({ initialYaml, stack }: { initialYaml: string; stack
   const runPlan = () => {
     if (text.trim() === "" || plan.isPending) return;
     deploy.reset();
-    plan.mutate({ yaml: text, fileName: FILE_NAME, ...(stack ? { name: stack } : {}) });
+    plan.mutate({ team, yaml: text, fileName: FILE_NAME, ...(stack ? { name: stack } : {}) });
   };
   const apply = () => {
     if (!fresh || planned.result.plan.empty) return;
-    deploy.mutate({ yaml: planned.text, fileName: FILE_NAME, ...(stack ? { name: stack } : {}) });
+    deploy.mutate({ team, yaml: planned.text, fileName: FILE_NAME, ...(stack ? { name: stack } : {}) });
   };
   const result = planned?.result;
   return (

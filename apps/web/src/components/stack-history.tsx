@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { errorMessage } from "../lib/errors.ts";
+import { useStackTeam } from "../lib/stack-team.ts";
 import { type StackRevision, useTRPC } from "../lib/trpc.ts";
 import { ConfirmDialog } from "./confirm-dialog.tsx";
 import { PlanPreview } from "./plan-preview.tsx";
@@ -16,10 +17,11 @@ export function revisionLabel(r: Pick<StackRevision, "kind" | "restoredFrom">): 
 /** Rolling back to `to`: what would change from the current revision, then the new revision. */
 function RollbackDialog(props: { stack: string; current: number; to: number | null; onClose: () => void }) {
   const trpc = useTRPC();
+  const team = useStackTeam();
   const queryClient = useQueryClient();
   const { to } = props;
   const preview = useQuery({
-    ...trpc.stacks.diff.queryOptions({ name: props.stack, from: props.current, to: to ?? 1 }),
+    ...trpc.stacks.diff.queryOptions({ team, name: props.stack, from: props.current, to: to ?? 1 }),
     enabled: to !== null,
   });
   const rollback = useMutation(
@@ -41,7 +43,7 @@ function RollbackDialog(props: { stack: string; current: number; to: number | nu
         rollback.reset();
         props.onClose();
       }}
-      onConfirm={() => to !== null && rollback.mutate({ name: props.stack, to })}
+      onConfirm={() => to !== null && rollback.mutate({ team, name: props.stack, to })}
     >
       <p>
         Every service goes back to revision {to}'s image, configuration and environment together, as a new

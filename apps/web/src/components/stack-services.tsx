@@ -3,6 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { errorMessage } from "../lib/errors.ts";
+import { useStackTeam } from "../lib/stack-team.ts";
 import { replicaTone, updateTone } from "../lib/stacks.ts";
 import { type StackService, useTRPC } from "../lib/trpc.ts";
 import { ToneBadge } from "./tone-badge.tsx";
@@ -10,6 +11,7 @@ import { ToneBadge } from "./tone-badge.tsx";
 /** Scale a replicated service: a number and Apply, which writes a new revision. */
 function ScaleControl({ stack, service }: { stack: string; service: StackService }) {
   const trpc = useTRPC();
+  const team = useStackTeam();
   const queryClient = useQueryClient();
   const [value, setValue] = useState(String(service.replicas));
   const scale = useMutation(
@@ -26,7 +28,7 @@ function ScaleControl({ stack, service }: { stack: string; service: StackService
       data-testid="scale-form"
       onSubmit={(e) => {
         e.preventDefault();
-        if (changed) scale.mutate({ name: stack, service: service.name, replicas: n });
+        if (changed) scale.mutate({ team, name: stack, service: service.name, replicas: n });
       }}
     >
       <input

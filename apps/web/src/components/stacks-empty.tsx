@@ -1,9 +1,10 @@
 "use client";
 
 import Link from "next/link";
+import { DEFAULT_TEAM, teamQuery } from "../lib/stack-team.ts";
 
 /** No stacks yet: how to deploy the first one, from the CLI or the editor. */
-export function StacksEmpty({ canChange }: { canChange: boolean }) {
+export function StacksEmpty({ canChange, team }: { canChange: boolean; team: string }) {
   return (
     <div className="panel empty" data-testid="stacks-empty">
       <h2>No stacks yet</h2>
@@ -14,13 +15,15 @@ export function StacksEmpty({ canChange }: { canChange: boolean }) {
       <ol className="steps">
         <li>
           From a terminal, with the Berth CLI logged in:
-          <pre className="code">berth stack deploy -f stack.yml</pre>
+          <pre className="code">
+            berth stack deploy -f stack.yml{team === DEFAULT_TEAM ? "" : ` --team ${team}`}
+          </pre>
         </li>
         <li>
           {canChange ? (
             <>
               Or write one here:{" "}
-              <Link href="/stacks/-/new" className="btn btn-primary btn-sm">
+              <Link href={`/stacks/-/new${teamQuery(team)}`} className="btn btn-primary btn-sm">
                 New stack
               </Link>
             </>

@@ -1,16 +1,23 @@
 "use client";
 
 import Link from "next/link";
+import { DEFAULT_TEAM, teamQuery } from "../lib/stack-team.ts";
 import { replicaTone } from "../lib/stacks.ts";
 import type { StackSummary } from "../lib/trpc.ts";
 import { RelativeTime } from "./relative-time.tsx";
 import { ToneBadge } from "./tone-badge.tsx";
 
-export function stackHref(name: string): string {
-  return `/stacks/${encodeURIComponent(name)}`;
+/** A stack's page; its team goes along as `?team=` unless it is the default. */
+export function stackHref(name: string, team: string = DEFAULT_TEAM): string {
+  return `/stacks/${encodeURIComponent(name)}${teamQuery(team)}`;
 }
 
-export function StacksTable({ stacks }: { stacks: StackSummary[] }) {
+/** A stack's editor. */
+export function stackEditHref(name: string, team: string = DEFAULT_TEAM): string {
+  return `/stacks/${encodeURIComponent(name)}/edit${teamQuery(team)}`;
+}
+
+export function StacksTable({ stacks, team }: { stacks: StackSummary[]; team: string }) {
   return (
     <div className="panel table-wrap">
       <table className="table" data-testid="stacks-table">
@@ -34,7 +41,7 @@ export function StacksTable({ stacks }: { stacks: StackSummary[] }) {
               data-desired={s.desired}
             >
               <td>
-                <Link href={stackHref(s.name)} className="strong-link">
+                <Link href={stackHref(s.name, team)} className="strong-link">
                   {s.name}
                 </Link>
               </td>

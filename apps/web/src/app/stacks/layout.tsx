@@ -1,6 +1,7 @@
-import type { ReactNode } from "react";
+import { type ReactNode, Suspense } from "react";
 import "./stacks.css";
 
+/** The stack pages read their team from the URL (`?team=`), which needs a Suspense boundary. */
 export default function StacksLayout({ children }: { children: ReactNode }) {
-  return children;
+  return <Suspense>{children}</Suspense>;
 }

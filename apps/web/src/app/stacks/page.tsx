@@ -2,12 +2,14 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { LiveIndicator } from "../../components/live-indicator.tsx";
 import { PageHeader } from "../../components/page-header.tsx";
 import { QueryStatus } from "../../components/query-status.tsx";
 import { StacksEmpty } from "../../components/stacks-empty.tsx";
 import { StacksTable } from "../../components/stacks-table.tsx";
 import { useLiveStacks } from "../../lib/live.ts";
+import { teamQuery, useStackTeam, useTeams } from "../../lib/stack-team.ts";
 import { canChangeStacks } from "../../lib/stacks.ts";
 import { type StackSummary, useTRPC } from "../../lib/trpc.ts";
 
@@ -18,12 +20,36 @@ function summary(stacks: StackSummary[]): string {
   return `${stacks.length} ${stacks.length === 1 ? "stack" : "stacks"} · ${running} of ${desired} tasks running`;
 }
 
+/** Which team's stacks the page lists, when there is more than one to choose from. */
+function TeamPicker({ team, teams }: { team: string; teams: { slug: string; name: string }[] }) {
+  const router = useRouter();
+  if (teams.length < 2) return null;
+  return (
+    <label className="team-picker">
+      <span className="muted">Team</span>
+      <select
+        name="team"
+        data-testid="team-picker"
+        value={team}
+        onChange={(e) => router.push(`/stacks${teamQuery(e.target.value)}`)}
+      >
+        {teams.map((t) => (
+          <option key={t.slug} value={t.slug}>
+            {t.slug === t.name.toLowerCase() ? t.name : `${t.name} (${t.slug})`}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export default function StacksPage() {
   const trpc = useTRPC();
+  const team = useStackTeam();
   const live = useLiveStacks();
-  const me = useQuery({ ...trpc.auth.me.queryOptions(), staleTime: 30_000 });
-  const stacks = useQuery(trpc.stacks.list.queryOptions({}));
-  const canChange = canChangeStacks(me.data?.role);
+  const { teams, role } = useTeams(team);
+  const stacks = useQuery(trpc.stacks.list.queryOptions({ team }));
+  const canChange = canChangeStacks(role ?? undefined);
   return (
     <>
       <PageHeader
@@ -31,9 +57,14 @@ export default function StacksPage() {
         subtitle={stacks.data ? summary(stacks.data) : "Services that run together across the fleet"}
         actions={
           <>
+            <TeamPicker team={team} teams={teams} />
             <LiveIndicator status={live} />
             {canChange && (
-              <Link href="/stacks/-/new" className="btn btn-primary" data-testid="new-stack">
+              <Link
+                href={`/stacks/-/new${teamQuery(team)}`}
+                className="btn btn-primary"
+                data-testid="new-stack"
+              >
                 New stack
               </Link>
             )}
@@ -43,9 +74,9 @@ export default function StacksPage() {
       {!stacks.data ? (
         <QueryStatus error={stacks.error} what="stacks" />
       ) : stacks.data.length === 0 ? (
-        <StacksEmpty canChange={canChange} />
+        <StacksEmpty canChange={canChange} team={team} />
       ) : (
-        <StacksTable stacks={stacks.data} />
+        <StacksTable stacks={stacks.data} team={team} />
       )}
     </>
   );

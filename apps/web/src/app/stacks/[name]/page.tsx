@@ -12,9 +12,10 @@ import { StackHistory } from "../../../components/stack-history.tsx";
 import { ServicesTable } from "../../../components/stack-services.tsx";
 import { TasksByHost } from "../../../components/stack-tasks.tsx";
 import { StackTimeline } from "../../../components/stack-timeline.tsx";
-import { stackHref } from "../../../components/stacks-table.tsx";
+import { stackEditHref } from "../../../components/stacks-table.tsx";
 import { errorCode } from "../../../lib/errors.ts";
 import { useLiveStacks } from "../../../lib/live.ts";
+import { teamQuery, useStackTeam } from "../../../lib/stack-team.ts";
 import { type StackDetail, useTRPC } from "../../../lib/trpc.ts";
 
 function Subtitle({ data }: { data: StackDetail }) {
@@ -34,10 +35,11 @@ export default function StackPage() {
   const { name } = useParams<{ name: string }>();
   const stack = decodeURIComponent(name);
   const trpc = useTRPC();
+  const team = useStackTeam();
   const live = useLiveStacks();
-  const q = useQuery(trpc.stacks.get.queryOptions({ name: stack }));
+  const q = useQuery(trpc.stacks.get.queryOptions({ team, name: stack }));
   const back = (
-    <Link href="/stacks" className="back">
+    <Link href={`/stacks${teamQuery(team)}`} className="back">
       ← Stacks
     </Link>
   );
@@ -64,7 +66,7 @@ export default function StackPage() {
             <LiveIndicator status={live} />
             {data?.canChange && (
               <>
-                <Link href={`${stackHref(stack)}/edit`} className="btn btn-primary" data-testid="edit-stack">
+                <Link href={stackEditHref(stack, team)} className="btn btn-primary" data-testid="edit-stack">
                   Edit
                 </Link>
                 <RemoveStackButton stack={stack} />

@@ -7,6 +7,7 @@ import { PageHeader } from "../../../../components/page-header.tsx";
 import { QueryStatus } from "../../../../components/query-status.tsx";
 import { StackEditor } from "../../../../components/stack-editor.tsx";
 import { stackHref } from "../../../../components/stacks-table.tsx";
+import { useStackTeam } from "../../../../lib/stack-team.ts";
 import { useTRPC } from "../../../../lib/trpc.ts";
 
 /** Edit a stack: the editor prefilled with the current revision's file. */
@@ -14,17 +15,18 @@ export default function EditStackPage() {
   const { name } = useParams<{ name: string }>();
   const stack = decodeURIComponent(name);
   const trpc = useTRPC();
-  const detail = useQuery(trpc.stacks.get.queryOptions({ name: stack }));
+  const team = useStackTeam();
+  const detail = useQuery(trpc.stacks.get.queryOptions({ team, name: stack }));
   const n = detail.data?.stack.revision;
   // The revision's text never changes: load it once, not on every live update.
   const revision = useQuery({
-    ...trpc.stacks.revision.queryOptions({ name: stack, n: n ?? 1 }),
+    ...trpc.stacks.revision.queryOptions({ team, name: stack, n: n ?? 1 }),
     enabled: n !== undefined,
     staleTime: Number.POSITIVE_INFINITY,
   });
   return (
     <>
-      <Link href={stackHref(stack)} className="back">
+      <Link href={stackHref(stack, team)} className="back">
         ← {stack}
       </Link>
       <PageHeader

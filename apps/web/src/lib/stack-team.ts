@@ -1,0 +1,31 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useSearchParams } from "next/navigation";
+import { roleAtLeast } from "./roles.ts";
+import { useTRPC } from "./trpc.ts";
+
+export const DEFAULT_TEAM = "default";
+
+/** The team whose stacks the stack pages show: `?team=SLUG`, else the default team. */
+export function useStackTeam(): string {
+  return useSearchParams().get("team") || DEFAULT_TEAM;
+}
+
+/** The query string that keeps `team` on a stack page's links (none for the default team). */
+export function teamQuery(team: string): string {
+  return team === DEFAULT_TEAM ? "" : `?team=${encodeURIComponent(team)}`;
+}
+
+/**
+ * The teams the user can pick and their role in `team` (fleet admins act as
+ * admins of every team; null until known, or when they are not in it).
+ */
+export function useTeams(team: string) {
+  const trpc = useTRPC();
+  const teams = useQuery({ ...trpc.teams.list.queryOptions(), staleTime: 30_000 });
+  const me = useQuery({ ...trpc.auth.me.queryOptions(), staleTime: 30_000 });
+  const row = teams.data?.find((t) => t.slug === team);
+  const role = row ? (row.role ?? (roleAtLeast(me.data?.role, "admin") ? "admin" : null)) : null;
+  return { teams: teams.data ?? [], role };
+}
