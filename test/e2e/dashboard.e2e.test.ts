@@ -261,6 +261,22 @@ describe("dashboard", () => {
     } finally {
       await other.close();
     }
+
+    // Disabled, dora's row says so; enabled again, it does not.
+    await page.click('nav >> text="Users"');
+    await page.click('[data-testid="user-row"][data-username="dora"] [data-testid="disable-user"]');
+    await visible(
+      page,
+      '[data-testid="user-row"][data-username="dora"][data-disabled="true"]',
+      "dora disabled",
+    );
+    expect(await page.locator('[data-testid="user-row"][data-username="admin"] button').count()).toBe(0);
+    await page.click('[data-testid="user-row"][data-username="dora"] [data-testid="enable-user"]');
+    await visible(
+      page,
+      '[data-testid="user-row"][data-username="dora"][data-disabled="false"]',
+      "dora enabled",
+    );
     expect(pageErrors).toEqual([]);
   });
 

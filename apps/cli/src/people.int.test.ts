@@ -113,6 +113,30 @@ describe("berth user and berth team", () => {
     expect((await as(admin, ["user", "ls", "-o", "json"])).stdout).not.toContain(`"eve${s}"`);
   });
 
+  it("disables a user, whose token then stops working, and enables them again", async () => {
+    const carl = await userWithToken(`carl${s}`, "operator");
+    expect((await as(carl, ["whoami"])).code).toBe(0);
+    const off = await as(admin, ["user", "disable", carl]);
+    expect([off.code, off.stdout]).toEqual([0, `Disabled ${carl}\n`]);
+    expect((await as(admin, ["user", "disable", carl])).stdout).toBe(`${carl} was already disabled\n`);
+    const refused = await as(carl, ["whoami"]);
+    expect(refused.code).toBe(EXIT_CODES.Unauthenticated);
+    const listed = json<{ username: string; disabledAt: string | null }[]>(
+      await as(admin, ["user", "ls", "-o", "json"]),
+    );
+    expect(listed.find((u) => u.username === carl)?.disabledAt).toEqual(expect.any(String));
+    expect((await as(admin, ["user", "enable", carl])).stdout).toBe(`Enabled ${carl}\n`);
+    expect((await as(carl, ["whoami"])).code).toBe(0);
+    // Not oneself, not someone above, and only as an admin.
+    const self = await as(admin, ["user", "disable", admin]);
+    expect([self.code, self.stderr]).toEqual([
+      EXIT_CODES.FailedPrecondition,
+      "berth: you cannot disable or enable yourself\n",
+    ]);
+    expect((await as(carl, ["user", "disable", lead])).code).toBe(EXIT_CODES.PermissionDenied);
+    expect((await as(admin, ["user", "disable", `nobody${s}`])).code).toBe(EXIT_CODES.NotFound);
+  });
+
   it("creates a team, and its admin manages its members up to their own role", async () => {
     const created = await as(admin, ["team", "create", `Payments ${s}`, "--slug", team]);
     expect([created.code, created.stdout]).toEqual([

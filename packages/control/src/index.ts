@@ -149,4 +149,12 @@ export {
   type TeamRow,
   teamAccess,
 } from "./teams.ts";
-export { countUsers, createUser, DEFAULT_TEAM, defaultTeamId, ensureFirstAdmin, listUsers } from "./users.ts";
+export {
+  countUsers,
+  createUser,
+  DEFAULT_TEAM,
+  defaultTeamId,
+  ensureFirstAdmin,
+  listUsers,
+  setUserDisabled,
+} from "./users.ts";

@@ -12,7 +12,7 @@ import {
   type Team,
   teamAccess,
 } from "./teams.ts";
-import { createUser, DEFAULT_TEAM, listUsers } from "./users.ts";
+import { createUser, DEFAULT_TEAM, listUsers, setUserDisabled } from "./users.ts";
 
 // On a database of its own: the default team's owners are counted here.
 let database: Database;
@@ -179,6 +179,30 @@ describe("teams and their members", () => {
     }
     const owners = (await listTeamMembers(db, fleet.id)).filter((m) => m.role === "owner");
     expect(owners.map((m) => m.username)).toEqual(["omar"]);
+  });
+
+  it("disables nobody above the one disabling, and never oneself", async () => {
+    const db = database.db;
+    const adam = { userId: admin.id, name: "adam", role: "admin" as const };
+    await expect(setUserDisabled(db, adam, { username: "omar", disabled: true })).rejects.toMatchObject({
+      code: "PermissionDenied",
+      message: "omar is an owner, above you (an admin)",
+    });
+    await expect(setUserDisabled(db, adam, { username: "adam", disabled: true })).rejects.toMatchObject({
+      code: "FailedPrecondition",
+    });
+    expect(await setUserDisabled(db, adam, { username: "vera", disabled: true })).toEqual({
+      username: "vera",
+      disabled: true,
+      changed: true,
+    });
+    const vera = (await listUsers(db)).find((u) => u.username === "vera");
+    expect(vera?.disabledAt).toBeInstanceOf(Date);
+    expect(await setUserDisabled(db, adam, { username: "vera", disabled: false })).toMatchObject({
+      changed: true,
+    });
+    const audit = await db.select().from(schema.auditEntries);
+    expect(audit.filter((a) => a.action === "user.disable" || a.action === "user.enable")).toHaveLength(2);
   });
 
   it("removes a team without stacks; refuses the default team and one with stacks", async () => {

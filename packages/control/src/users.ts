@@ -4,7 +4,7 @@ import { BerthError } from "@berth/protocol";
 import { asc, count, eq, sql } from "drizzle-orm";
 import { type Actor, recordAudit } from "./events.ts";
 import { checkPasswordStrength, hashPassword } from "./passwords.ts";
-import { fleetRole, qualified } from "./teams.ts";
+import { aRole, fleetRole, qualified, roleAtLeast } from "./teams.ts";
 
 export const DEFAULT_TEAM = "default";
 const USERNAME = /^[a-z][a-z0-9._-]{1,62}$/;
@@ -109,4 +109,51 @@ export async function listUsers(db: Db) {
     })
     .from(u)
     .orderBy(asc(u.username));
+}
+
+/**
+ * Disable a user (they can no longer log in, and their sessions and API tokens stop working at
+ * once), or enable them again (their API tokens work again; sessions must be made anew). Nobody
+ * disables themselves or someone whose fleet role is above theirs.
+ */
+export async function setUserDisabled(
+  db: Db,
+  by: { userId: string; name: string; role: Role },
+  input: { username: string; disabled: boolean },
+): Promise<{ username: string; disabled: boolean; changed: boolean }> {
+  const { username, disabled } = input;
+  return db.transaction(async (tx) => {
+    const [user] = await tx
+      .select({ id: schema.users.id, disabledAt: schema.users.disabledAt, role: fleetRole(schema.users.id) })
+      .from(schema.users)
+      .where(eq(schema.users.username, username))
+      .for("update");
+    if (!user) throw new BerthError("NotFound", `no user ${username}`);
+    if (user.id === by.userId)
+      throw new BerthError("FailedPrecondition", "you cannot disable or enable yourself");
+    if (user.role && !roleAtLeast(by.role, user.role)) {
+      throw new BerthError(
+        "PermissionDenied",
+        `${username} is ${aRole(user.role)}, above you (${aRole(by.role)})`,
+      );
+    }
+    if ((user.disabledAt !== null) === disabled) return { username, disabled, changed: false };
+    await tx
+      .update(schema.users)
+      .set({ disabledAt: disabled ? new Date() : null })
+      .where(eq(schema.users.id, user.id));
+    // A disabled user's sessions go; their API tokens stay, refused while they are disabled.
+    if (disabled) await tx.delete(schema.sessions).where(eq(schema.sessions.userId, user.id));
+    await recordAudit(
+      tx,
+      { userId: by.userId, name: by.name },
+      {
+        action: disabled ? "user.disable" : "user.enable",
+        targetType: "user",
+        targetId: user.id,
+        data: {},
+      },
+    );
+    return { username, disabled, changed: true };
+  });
 }

@@ -34,6 +34,9 @@ export const createUser = (
   input: { username: string; password: string; role: Role; displayName?: string },
 ) => call(target, () => api.users.create.mutate(input));
 
+export const setUserDisabled = (api: Api, target: Target, input: { username: string; disabled: boolean }) =>
+  call(target, () => api.users.setDisabled.mutate(input));
+
 export const listTeams = (api: Api, target: Target) => call(target, () => api.teams.list.query());
 
 export const createTeam = (api: Api, target: Target, input: { name: string; slug?: string }) =>

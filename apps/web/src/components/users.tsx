@@ -3,12 +3,42 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { errorMessage } from "../lib/errors.ts";
-import { grantable, type Role } from "../lib/roles.ts";
+import { grantable, type Role, roleAtLeast } from "../lib/roles.ts";
 import { type CreatedUser, type UserRow, useTRPC } from "../lib/trpc.ts";
 import { RelativeTime } from "./relative-time.tsx";
 import { SecretPanel } from "./secret-panel.tsx";
 
-export function UsersTable({ users }: { users: UserRow[] }) {
+/** Disable a user, or enable them again (not oneself, not someone above). */
+function DisableButton({ user }: { user: UserRow }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const set = useMutation(
+    trpc.users.setDisabled.mutationOptions({
+      onSettled: () => queryClient.invalidateQueries(trpc.users.list.queryFilter()),
+    }),
+  );
+  if (set.isError) return <span className="form-error">{errorMessage(set.error)}</span>;
+  const disabled = user.disabledAt !== null;
+  return (
+    <button
+      type="button"
+      className={disabled ? "btn btn-sm btn-ghost" : "btn btn-sm btn-danger-ghost"}
+      data-testid={disabled ? "enable-user" : "disable-user"}
+      disabled={set.isPending}
+      onClick={() => set.mutate({ username: user.username, disabled: !disabled })}
+    >
+      {disabled ? "Enable" : "Disable"}
+    </button>
+  );
+}
+
+export function UsersTable({
+  users,
+  me,
+}: {
+  users: UserRow[];
+  me: { username: string; role: string } | null;
+}) {
   return (
     <div className="panel table-wrap">
       <table className="table" data-testid="users-table">
@@ -18,11 +48,18 @@ export function UsersTable({ users }: { users: UserRow[] }) {
             <th>Fleet role</th>
             <th>Teams</th>
             <th>Created</th>
+            <th />
           </tr>
         </thead>
         <tbody>
           {users.map((u) => (
-            <tr key={u.id} data-testid="user-row" data-username={u.username} data-role={u.role ?? ""}>
+            <tr
+              key={u.id}
+              data-testid="user-row"
+              data-username={u.username}
+              data-role={u.role ?? ""}
+              data-disabled={u.disabledAt !== null}
+            >
               <td>
                 <span className="strong">{u.username}</span>
                 {u.displayName && <span className="muted"> · {u.displayName}</span>}
@@ -31,6 +68,11 @@ export function UsersTable({ users }: { users: UserRow[] }) {
               <td className="mono">{u.teams.join(", ")}</td>
               <td>
                 <RelativeTime past value={u.createdAt} />
+              </td>
+              <td className="actions">
+                {me && u.username !== me.username && roleAtLeast(me.role, (u.role ?? "viewer") as Role) && (
+                  <DisableButton user={u} />
+                )}
               </td>
             </tr>
           ))}

@@ -7,6 +7,7 @@ import {
   listUsers,
   parseRole,
   type Role,
+  setUserDisabled,
   usersTable,
 } from "../../lib/people.ts";
 import { askOnce } from "../../lib/prompt.ts";
@@ -26,7 +27,10 @@ export function registerUser(program: Command, deps: Deps): void {
     .description(
       "Users of this control plane. A user's role in the default team is their role across the fleet (owner, admin, operator or viewer); `berth team add` puts them in other teams. Needs the owner or admin role.",
     )
-    .addHelpText("after", "\nExamples:\n  berth user ls\n  berth user create alice --role operator");
+    .addHelpText(
+      "after",
+      "\nExamples:\n  berth user ls\n  berth user create alice --role operator\n  berth user disable alice",
+    );
 
   user
     .command("ls")
@@ -81,4 +85,26 @@ Examples:
         ].join("\n"),
       );
     });
+
+  for (const disabled of [true, false]) {
+    const verb = disabled ? "disable" : "enable";
+    user
+      .command(verb)
+      .summary(disabled ? "stop a user from logging in or using the API" : "let a disabled user in again")
+      .description(
+        disabled
+          ? "Disable a user: they cannot log in, their sessions end, and their API tokens are refused until they are enabled again. Nobody disables themselves or someone above them."
+          : "Enable a disabled user: they can log in again, and their API tokens work again.",
+      )
+      .argument("<username>", "the user")
+      .action(async (username: string, _opts: unknown, cmd: Command) => {
+        const s = await openSession(deps, cmd);
+        const result = await setUserDisabled(s.api, s.target, { username, disabled });
+        printResult(deps.io, s.flags.output, result, (r) =>
+          r.changed
+            ? `${disabled ? "Disabled" : "Enabled"} ${username}\n`
+            : `${username} was already ${verb}d\n`,
+        );
+      });
+  }
 }

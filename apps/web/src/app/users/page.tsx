@@ -31,7 +31,11 @@ export default function UsersPage() {
     <>
       {header}
       {me.data && <NewUserForm myRole={me.data.role} />}
-      {users.data ? <UsersTable users={users.data} /> : <QueryStatus error={users.error} what="users" />}
+      {users.data ? (
+        <UsersTable users={users.data} me={me.data ?? null} />
+      ) : (
+        <QueryStatus error={users.error} what="users" />
+      )}
     </>
   );
 }

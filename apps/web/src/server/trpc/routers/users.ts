@@ -1,10 +1,10 @@
-import { actorOf, aRole, createUser, listUsers, roleAtLeast } from "@berth/control";
+import { actorOf, aRole, createUser, listUsers, roleAtLeast, setUserDisabled } from "@berth/control";
 import { schema } from "@berth/db";
 import { BerthError } from "@berth/protocol";
 import { z } from "zod";
 import { adminProcedure, router } from "../init.ts";
 
-/** Users: fleet owners and admins list and create them; a new user starts in the default team. */
+/** Users: fleet owners and admins list, create, disable and enable them; a new user starts in the default team. */
 export const usersRouter = router({
   list: adminProcedure.query(({ ctx }) => listUsers(ctx.cp.database.db)),
   create: adminProcedure
@@ -27,4 +27,14 @@ export const usersRouter = router({
       }
       return createUser(ctx.cp.database.db, actorOf(ctx.principal), input);
     }),
+  /** Disable a user (logins, sessions and tokens refused) or enable them again. */
+  setDisabled: adminProcedure
+    .input(z.object({ username: z.string().min(1).max(100), disabled: z.boolean() }))
+    .mutation(({ ctx, input }) =>
+      setUserDisabled(
+        ctx.cp.database.db,
+        { ...actorOf(ctx.principal), userId: ctx.principal.userId, role: ctx.principal.role },
+        input,
+      ),
+    ),
 });
