@@ -1,3 +1,4 @@
+export { ROLES, type Role, roleAtLeast } from "@berth/db/roles";
 export {
   type AgentGateway,
   type AgentSession,
@@ -140,9 +141,8 @@ export {
   listTeams,
   type MemberRow,
   manageMembership,
+  managementCeiling,
   removeTeam,
-  removeTeamMembership,
-  roleAtLeast,
   setTeamMembership,
   slugify,
   type Team,

@@ -1,21 +1,15 @@
 // Teams and memberships: who belongs to which team, with which role.
 import { type Db, newId, type Role, schema, type Tx } from "@berth/db";
+import { roleAtLeast } from "@berth/db/roles";
 import { BerthError } from "@berth/protocol";
 import { and, eq, getTableName, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { type Actor, recordAudit } from "./events.ts";
 import { DEFAULT_TEAM } from "./users.ts";
 
-const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2, owner: 3 };
-
 /** "a viewer", "an admin": a role in a sentence. */
 export function aRole(role: Role): string {
   return `${role === "viewer" ? "a" : "an"} ${role}`;
-}
-
-/** True when `role` is `least` or above (owner > admin > operator > viewer). */
-export function roleAtLeast(role: Role | null | undefined, least: Role): boolean {
-  return role != null && RANK[role] >= RANK[least];
 }
 
 /** A column as `"table"."column"`, so it stays unambiguous inside a subquery. */
@@ -77,7 +71,36 @@ export async function createTeam(db: Db | Tx, actor: Actor, input: { name: strin
   return { id, name, slug } satisfies Team;
 }
 
-/** Add a user to a team, or change their role in it. */
+/**
+ * Write one membership (`role: null` takes the user out) and its audit entry, inside the caller's
+ * transaction: what every membership change ends with.
+ */
+async function writeMembership(
+  tx: Tx,
+  actor: Actor,
+  m: { teamId: string; userId: string; role: Role | null; from?: Role | null },
+): Promise<void> {
+  const { teamId, userId, role } = m;
+  if (role === null) {
+    await tx
+      .delete(schema.memberships)
+      .where(and(eq(schema.memberships.teamId, teamId), eq(schema.memberships.userId, userId)));
+  } else {
+    await tx
+      .insert(schema.memberships)
+      .values({ teamId, userId, role })
+      .onConflictDoUpdate({ target: [schema.memberships.teamId, schema.memberships.userId], set: { role } });
+  }
+  const from = m.from === undefined ? {} : { from: m.from };
+  await recordAudit(tx, actor, {
+    action: role === null ? "team.member.remove" : "team.member.set",
+    targetType: "team",
+    targetId: teamId,
+    data: role === null ? { userId, ...from } : { userId, role, ...from },
+  });
+}
+
+/** Add a user to a team, or change their role in it, by ids and with no checks of who asks (set-up, tests). */
 export async function setTeamMembership(
   db: Db,
   actor: Actor,
@@ -89,40 +112,7 @@ export async function setTeamMembership(
       .from(schema.teams)
       .where(eq(schema.teams.id, input.teamId));
     if (!team) throw new BerthError("NotFound", `no team ${input.teamId}`);
-    await tx
-      .insert(schema.memberships)
-      .values(input)
-      .onConflictDoUpdate({
-        target: [schema.memberships.teamId, schema.memberships.userId],
-        set: { role: input.role },
-      });
-    await recordAudit(tx, actor, {
-      action: "team.member.set",
-      targetType: "team",
-      targetId: input.teamId,
-      data: { userId: input.userId, role: input.role },
-    });
-  });
-}
-
-/** Remove a user from a team (nothing happens when they were not in it). */
-export async function removeTeamMembership(
-  db: Db,
-  actor: Actor,
-  input: { teamId: string; userId: string },
-): Promise<void> {
-  await db.transaction(async (tx) => {
-    const gone = await tx
-      .delete(schema.memberships)
-      .where(and(eq(schema.memberships.teamId, input.teamId), eq(schema.memberships.userId, input.userId)))
-      .returning({ userId: schema.memberships.userId });
-    if (gone.length === 0) return;
-    await recordAudit(tx, actor, {
-      action: "team.member.remove",
-      targetType: "team",
-      targetId: input.teamId,
-      data: { userId: input.userId },
-    });
+    await writeMembership(tx, actor, input);
   });
 }
 
@@ -147,24 +137,34 @@ export async function teamAccess(db: Db, userId: string, slug: string): Promise<
     )
     .where(eq(schema.teams.slug, slug));
   const row = rows[0];
-  const fleetAdmin = roleAtLeast(row?.fleet, "admin");
-  const role: Role | null = row?.role ?? (fleetAdmin ? "admin" : null);
+  const role = row ? actingRole(row.role, row.fleet) : null;
   if (!row || !role) throw new BerthError("NotFound", `no team "${slug}" (or you are not in it)`);
-  const effective = fleetAdmin && !roleAtLeast(role, "admin") ? "admin" : role;
-  return { team: { id: row.id, name: row.name, slug: row.slug }, role: effective };
+  return { team: { id: row.id, name: row.name, slug: row.slug }, role };
+}
+
+/** The role someone acts with in a team: their own there, raised to admin for fleet admins and owners. */
+function actingRole(member: Role | null, fleet: Role | null): Role | null {
+  if (!roleAtLeast(fleet, "admin")) return member;
+  return roleAtLeast(member, "admin") ? member : "admin";
 }
 
 /**
- * The highest role `manager` may give or take away in a team where they act as `managerRole`
+ * The highest role a manager may give or take away in a team where they act as `managerRole`
  * (teamAccess's role): their own, or their fleet role when that is higher (a fleet owner may make
- * owners anywhere). Only admins and owners manage members at all.
+ * owners anywhere). Null when they may not manage its members at all (below admin).
  */
+export function managementCeiling(managerRole: Role, fleet: Role): Role | null {
+  const ceiling = !roleAtLeast(managerRole, fleet) && roleAtLeast(fleet, "admin") ? fleet : managerRole;
+  return roleAtLeast(ceiling, "admin") ? ceiling : null;
+}
+
+/** managementCeiling, refused with PermissionDenied when there is none. */
 export function grantCeiling(managerRole: Role, fleet: Role): Role {
-  const ceiling = RANK[fleet] > RANK[managerRole] && roleAtLeast(fleet, "admin") ? fleet : managerRole;
-  if (!roleAtLeast(ceiling, "admin")) {
+  const ceiling = managementCeiling(managerRole, fleet);
+  if (!ceiling) {
     throw new BerthError(
       "PermissionDenied",
-      `as ${aRole(ceiling)} you cannot change who is in the team; ask an admin`,
+      `as ${aRole(managerRole)} you cannot change who is in the team; ask an admin`,
     );
   }
   return ceiling;
@@ -174,6 +174,8 @@ export interface TeamRow extends Team {
   members: number;
   /** The caller's own role in the team (null when they see it as a fleet admin only). */
   role: Role | null;
+  /** The role they act with there (as teamAccess gives it). */
+  acting: Role;
   createdAt: Date;
 }
 
@@ -193,7 +195,10 @@ export async function listTeams(db: Db, userId: string): Promise<TeamRow[]> {
     .from(schema.teams)
     .leftJoin(m, and(eq(m.teamId, schema.teams.id), eq(m.userId, userId)))
     .orderBy(schema.teams.slug);
-  return rows.filter((r) => r.role !== null || roleAtLeast(r.fleet, "admin")).map(({ fleet: _, ...r }) => r);
+  return rows.flatMap(({ fleet, ...r }) => {
+    const acting = actingRole(r.role, fleet);
+    return acting ? [{ ...r, acting }] : [];
+  });
 }
 
 export interface MemberRow {
@@ -242,7 +247,7 @@ export async function manageMembership(
   input: { team: Team; username: string; role: Role | null; ceiling: Role },
 ): Promise<{ username: string; role: Role | null; changed: boolean }> {
   const { team, username, role, ceiling } = input;
-  if (role !== null && RANK[role] > RANK[ceiling]) {
+  if (role !== null && !roleAtLeast(ceiling, role)) {
     throw new BerthError("PermissionDenied", `as ${aRole(ceiling)} you cannot make anyone ${role}`);
   }
   return db.transaction(async (tx) => {
@@ -254,7 +259,7 @@ export async function manageMembership(
       .where(eq(schema.memberships.teamId, team.id))
       .for("update");
     const current = members.find((m) => m.userId === userId)?.role ?? null;
-    if (current !== null && RANK[current] > RANK[ceiling]) {
+    if (current !== null && !roleAtLeast(ceiling, current)) {
       throw new BerthError(
         "PermissionDenied",
         `${username} is ${aRole(current)} of ${team.slug}, above you (${aRole(ceiling)})`,
@@ -268,25 +273,7 @@ export async function manageMembership(
         `${username} is the fleet's last owner; make someone else owner first`,
       );
     }
-    if (role === null) {
-      await tx
-        .delete(schema.memberships)
-        .where(and(eq(schema.memberships.teamId, team.id), eq(schema.memberships.userId, userId)));
-    } else {
-      await tx
-        .insert(schema.memberships)
-        .values({ teamId: team.id, userId, role })
-        .onConflictDoUpdate({
-          target: [schema.memberships.teamId, schema.memberships.userId],
-          set: { role },
-        });
-    }
-    await recordAudit(tx, actor, {
-      action: role === null ? "team.member.remove" : "team.member.set",
-      targetType: "team",
-      targetId: team.id,
-      data: role === null ? { userId, from: current } : { userId, role, from: current },
-    });
+    await writeMembership(tx, actor, { teamId: team.id, userId, role, from: current });
     return { username, role, changed: true };
   });
 }

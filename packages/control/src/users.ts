@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { type Db, newId, type Role, schema } from "@berth/db";
+import { roleAtLeast } from "@berth/db/roles";
 import { BerthError } from "@berth/protocol";
 import { asc, count, eq, sql } from "drizzle-orm";
 import { type Actor, recordAudit } from "./events.ts";
 import { checkPasswordStrength, hashPassword } from "./passwords.ts";
-import { aRole, fleetRole, qualified, roleAtLeast } from "./teams.ts";
+import { aRole, fleetRole, qualified } from "./teams.ts";
 
 export const DEFAULT_TEAM = "default";
 const USERNAME = /^[a-z][a-z0-9._-]{1,62}$/;

@@ -1,12 +1,10 @@
 // Users and teams: the API calls and how the CLI shows them.
 import { randomBytes } from "node:crypto";
+import { ROLES, type Role } from "@berth/db/roles";
 import type { RouterOutputs } from "@berth/web/router";
 import { type Api, call, type Target } from "./api.ts";
 import { relativeTime } from "./format.ts";
 import { formatTable } from "./table.ts";
-
-export const ROLES = ["owner", "admin", "operator", "viewer"] as const;
-export type Role = (typeof ROLES)[number];
 
 export type UserRow = RouterOutputs["users"]["list"][number];
 export type TeamRow = RouterOutputs["teams"]["list"][number];

@@ -2,7 +2,6 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "next/navigation";
-import { roleAtLeast } from "./roles.ts";
 import { useTRPC } from "./trpc.ts";
 
 export const DEFAULT_TEAM = "default";
@@ -18,14 +17,11 @@ export function teamQuery(team: string): string {
 }
 
 /**
- * The teams the user can pick and their role in `team` (fleet admins act as
- * admins of every team; null until known, or when they are not in it).
+ * The teams the user can pick and the role they act with in `team` (null
+ * until known, or when they are not in it).
  */
 export function useTeams(team: string) {
   const trpc = useTRPC();
   const teams = useQuery({ ...trpc.teams.list.queryOptions(), staleTime: 30_000 });
-  const me = useQuery({ ...trpc.auth.me.queryOptions(), staleTime: 30_000 });
-  const row = teams.data?.find((t) => t.slug === team);
-  const role = row ? (row.role ?? (roleAtLeast(me.data?.role, "admin") ? "admin" : null)) : null;
-  return { teams: teams.data ?? [], role };
+  return { teams: teams.data ?? [], role: teams.data?.find((t) => t.slug === team)?.acting ?? null };
 }

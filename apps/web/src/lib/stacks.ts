@@ -1,4 +1,5 @@
 /** Pure helpers for the stack pages: state colours, task grouping, plan values, the sample file. */
+import { roleAtLeast } from "./roles.ts";
 
 export type Tone = "ok" | "bad" | "warn" | "info" | "neutral";
 
@@ -47,7 +48,7 @@ export function replicaTone(running: number, desired: number): Tone {
 
 /** Whether a fleet role may change stacks (the default team's role is the fleet role). */
 export function canChangeStacks(role: string | undefined): boolean {
-  return role === "owner" || role === "admin" || role === "operator";
+  return roleAtLeast(role, "operator");
 }
 
 export interface HostGroup<T> {

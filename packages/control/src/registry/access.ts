@@ -1,8 +1,9 @@
 // Who may do what in the built-in registry: rights per repository, by team.
 import { type Db, type Role, schema } from "@berth/db";
+import { roleAtLeast } from "@berth/db/roles";
 import { eq, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import { fleetRole, qualified, roleAtLeast } from "../teams.ts";
+import { fleetRole, qualified } from "../teams.ts";
 
 /** What can be done to one repository. */
 export type RepositoryAction = "pull" | "push" | "delete";

@@ -1,7 +1,8 @@
 import { index, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
-export const ROLES = ["owner", "admin", "operator", "viewer"] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES } from "../roles.ts";
+
+export { ROLES, type Role } from "../roles.ts";
 
 export const users = pgTable("users", {
   id: text("id").primaryKey(),

@@ -1,3 +1,4 @@
+import type { Role } from "@berth/db/roles";
 import type { Command } from "commander";
 import { parseFlag, UsageError } from "../../lib/errors.ts";
 import { printResult } from "../../lib/io.ts";
@@ -6,7 +7,6 @@ import {
   generatePassword,
   listUsers,
   parseRole,
-  type Role,
   setUserDisabled,
   usersTable,
 } from "../../lib/people.ts";

@@ -7,14 +7,12 @@ import { PageHeader } from "../../../components/page-header.tsx";
 import { QueryStatus } from "../../../components/query-status.tsx";
 import { AddMemberForm, MembersTable } from "../../../components/teams.tsx";
 import { errorCode } from "../../../lib/errors.ts";
-import { roleAtLeast } from "../../../lib/roles.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
 export default function TeamPage() {
   const { slug } = useParams<{ slug: string }>();
   const team = decodeURIComponent(slug);
   const trpc = useTRPC();
-  const me = useQuery(trpc.auth.me.queryOptions());
   const q = useQuery(trpc.teams.members.queryOptions({ team }));
   const back = (
     <Link href="/teams" className="back">
@@ -33,15 +31,8 @@ export default function TeamPage() {
     );
   }
   const data = q.data;
-  // Admins of the team manage it, with their role; a fleet owner may also make owners.
-  const fleet = me.data?.role;
-  const manageAs = !data
-    ? null
-    : fleet === "owner"
-      ? "owner"
-      : roleAtLeast(data.role, "admin")
-        ? data.role
-        : null;
+  // The highest role the viewer may give here (null: they only look), as the server decides it.
+  const manageAs = data?.manages ?? null;
   return (
     <>
       {back}

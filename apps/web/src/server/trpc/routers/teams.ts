@@ -5,6 +5,7 @@ import {
   listTeamMembers,
   listTeams,
   manageMembership,
+  managementCeiling,
   removeTeam,
   teamAccess,
 } from "@berth/control";
@@ -26,9 +27,11 @@ export const teamsRouter = router({
   create: adminProcedure
     .input(z.object({ name: z.string().min(1).max(100), slug: slug.optional() }))
     .mutation(({ ctx, input }) => createTeam(ctx.cp.database.db, actorOf(ctx.principal), input)),
+  /** A team's members, the caller's role there, and the highest role they may give (null: none). */
   members: authedProcedure.input(z.object({ team: slug })).query(async ({ ctx, input }) => {
     const { team, role } = await teamAccess(ctx.cp.database.db, ctx.principal.userId, input.team);
-    return { team, role, members: await listTeamMembers(ctx.cp.database.db, team.id) };
+    const manages = managementCeiling(role, ctx.principal.role);
+    return { team, role, manages, members: await listTeamMembers(ctx.cp.database.db, team.id) };
   }),
   /** Add a user to a team, or change their role in it; `role: null` removes them. */
   setMember: authedProcedure
