@@ -2,8 +2,8 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { errorMessage } from "../lib/errors.ts";
 import { type CreatedJoinToken, useTRPC } from "../lib/trpc.ts";
+import { FormError } from "./form-error.tsx";
 import { NewTokenPanel } from "./new-token-panel.tsx";
 
 const TTL_CHOICES = [
@@ -79,11 +79,7 @@ export function JoinTokenForm() {
         </button>
       </form>
       {!usesValid && <p className="form-error">Max uses must be a whole number from 1 to 10000.</p>}
-      {create.isError && (
-        <p className="form-error" role="alert">
-          {errorMessage(create.error)}
-        </p>
-      )}
+      <FormError error={create.error} />
       {created && <NewTokenPanel created={created} onDone={() => setCreated(null)} />}
     </div>
   );

@@ -3,9 +3,9 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
-import { errorMessage } from "../lib/errors.ts";
 import { grantable, type Role, roleAtLeast } from "../lib/roles.ts";
 import { type TeamMember, type TeamRow, useTRPC } from "../lib/trpc.ts";
+import { FormError } from "./form-error.tsx";
 import { RelativeTime } from "./relative-time.tsx";
 
 export const teamHref = (slug: string) => `/teams/${encodeURIComponent(slug)}`;
@@ -92,11 +92,7 @@ export function NewTeamForm() {
           {create.isPending ? "Creating…" : "Create team"}
         </button>
       </form>
-      {create.isError && (
-        <p className="form-error" role="alert" data-testid="new-team-error">
-          {errorMessage(create.error)}
-        </p>
-      )}
+      <FormError error={create.error} testId="new-team-error" />
     </div>
   );
 }
@@ -205,11 +201,7 @@ export function MembersTable(props: { team: string; members: TeamMember[]; manag
           </tbody>
         </table>
       </div>
-      {setMember.isError && (
-        <p className="form-error" role="alert" data-testid="member-error">
-          {errorMessage(setMember.error)}
-        </p>
-      )}
+      <FormError error={setMember.error} testId="member-error" />
     </div>
   );
 }
@@ -251,11 +243,7 @@ export function AddMemberForm({ team, manageAs }: { team: string; manageAs: stri
           {setMember.isPending ? "Adding…" : "Add member"}
         </button>
       </form>
-      {setMember.isError && (
-        <p className="form-error" role="alert" data-testid="add-member-error">
-          {errorMessage(setMember.error)}
-        </p>
-      )}
+      <FormError error={setMember.error} testId="add-member-error" />
     </div>
   );
 }

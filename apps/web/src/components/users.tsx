@@ -5,6 +5,7 @@ import { type FormEvent, useState } from "react";
 import { errorMessage } from "../lib/errors.ts";
 import { grantable, type Role, roleAtLeast } from "../lib/roles.ts";
 import { type CreatedUser, type UserRow, useTRPC } from "../lib/trpc.ts";
+import { FormError } from "./form-error.tsx";
 import { RelativeTime } from "./relative-time.tsx";
 import { SecretPanel } from "./secret-panel.tsx";
 
@@ -140,11 +141,7 @@ export function NewUserForm({ myRole }: { myRole: string }) {
           {create.isPending ? "Creating…" : "Create user"}
         </button>
       </form>
-      {create.isError && (
-        <p className="form-error" role="alert" data-testid="new-user-error">
-          {errorMessage(create.error)}
-        </p>
-      )}
+      <FormError error={create.error} testId="new-user-error" />
       {created && (
         <SecretPanel
           title={`User ${created.username} created (${created.role})`}
