@@ -29,6 +29,7 @@ import { hostPlatform, selectManifest, toImageConfig } from "../pull/platform.ts
 import { CONCURRENT_LAYERS, toBerthError } from "../pull/pull.ts";
 import { digestHex, normalizeName } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
+import { whileStreamingImage } from "../streaming.ts";
 import { addBlob, memberName, type ReadArchive, readArchive } from "./archive.ts";
 import { CONTAINERD_NAME, REF_NAME } from "./save.ts";
 
@@ -291,21 +292,25 @@ async function importLayers(
       } else staged.set(diffId, { blob: layer, target: path.join(dir, digestHex(diffId)) });
     }
   }
-  await mapLimited([...staged], CONCURRENT_LAYERS, async ([diffId, { blob, target }], signal) => {
-    const id = shortLayerId(blob.digest);
-    onProgress({ type: "layer", id, status: "Loading layer" });
-    // When another layer fails, this one stops reading (and its unpack fails, unreported).
-    const file = createReadStream(archive.blobs.get(blob.digest)!, {
-      highWaterMark: GUNZIP_INPUT_BYTES, // in the pieces gunzip takes
-      signal,
-    });
-    const input = counted(file, (current) => onProgress({ type: "progress", id, current, total: blob.size }));
-    const result = await unpackLayer(input, target, { whiteouts: "overlay" }).finally(() => file.destroy());
-    if (result.diffId !== diffId) {
-      throw bad(`layer ${blob.digest} unpacks to ${result.diffId}, but the image config says ${diffId}`);
-    }
-    onProgress({ type: "layer", id, status: "Loaded" });
-  });
+  await whileStreamingImage(() =>
+    mapLimited([...staged], CONCURRENT_LAYERS, async ([diffId, { blob, target }], signal) => {
+      const id = shortLayerId(blob.digest);
+      onProgress({ type: "layer", id, status: "Loading layer" });
+      // When another layer fails, this one stops reading (and its unpack fails, unreported).
+      const file = createReadStream(archive.blobs.get(blob.digest)!, {
+        highWaterMark: GUNZIP_INPUT_BYTES, // in the pieces gunzip takes
+        signal,
+      });
+      const input = counted(file, (current) =>
+        onProgress({ type: "progress", id, current, total: blob.size }),
+      );
+      const result = await unpackLayer(input, target, { whiteouts: "overlay" }).finally(() => file.destroy());
+      if (result.diffId !== diffId) {
+        throw bad(`layer ${blob.digest} unpacks to ${result.diffId}, but the image config says ${diffId}`);
+      }
+      onProgress({ type: "layer", id, status: "Loaded" });
+    }),
+  );
   for (const [diffId, { target }] of staged) {
     await withLayerLock(store, diffId, async () => {
       const to = store.layerPath(diffId);

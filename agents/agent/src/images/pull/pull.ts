@@ -18,9 +18,9 @@ import {
 import { BerthError } from "@berth/protocol";
 import { mapLimited } from "../limited.ts";
 import type { ImageStore } from "../store.ts";
+import { whileStreamingImage } from "../streaming.ts";
 import type { ImageRecord } from "../types.ts";
 import { type ProgressListener, shortLayerId } from "./events.ts";
-import { withHelperThreadsLowered } from "./helper-threads.ts";
 import { ensureLayer } from "./layer.ts";
 import { hostPlatform, type PlatformSpec, selectManifest, toImageConfig } from "./platform.ts";
 
@@ -156,7 +156,7 @@ async function pull(store: ImageStore, refText: string, options: PullOptions): P
   const { record, previous } = await store.holdContent(hold, async () => {
     await putDocument(store, chosen.bytes, digest);
     await putDocument(store, configBytes, manifest.config.digest);
-    await withHelperThreadsLowered(() =>
+    await whileStreamingImage(() =>
       mapLimited(
         manifest.layers.map((layer, i) => ({ layer, diffId: diffIds[i]! })),
         CONCURRENT_LAYERS,

@@ -1,0 +1,12 @@
+import { withGcHeadroom } from "./gc-headroom.ts";
+import { withHelperThreadsLowered } from "./pull/helper-threads.ts";
+
+/**
+ * What a pull or a load runs under, both of which stream a whole image through
+ * the main thread: the process's helper threads yield the core to it
+ * (withHelperThreadsLowered), and V8 leaves the Buffers in flight room before
+ * it collects the whole heap (withGcHeadroom).
+ */
+export function whileStreamingImage<T>(fn: () => Promise<T>): Promise<T> {
+  return withHelperThreadsLowered(() => withGcHeadroom(fn));
+}
