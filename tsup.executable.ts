@@ -42,6 +42,11 @@ export function executable(name: string, entry = "src/main.ts"): Options {
     splitting: false,
     sourcemap: false,
     dts: false,
+    // Every start parses the whole file: without whitespace and with shorter syntax it is 900 KB
+    // instead of 1.3 MB, and `berth-agent --version` takes 275 ms instead of 345 (Node alone
+    // ~130). Names stay as written, so stack traces in logs still read.
+    minifyWhitespace: true,
+    minifySyntax: true,
     noExternal: [/.*/],
     esbuildPlugins: [zodEnglishOnly],
     banner: {
