@@ -227,6 +227,64 @@ describe("registry pages", () => {
     await shoot(page, "registry-05-live");
   });
 
+  it("names each repository's team and lists one team's alone", async () => {
+    // The default team's slug, "default", makes default/… its namespace; demo/ and live/ are no team's.
+    const admin = basicAuth("admin", ADMIN_PASSWORD);
+    expect(await pushImage(url, admin, "default/tools", "1")).toMatchObject({ ok: true });
+    await page.goto(`${url}/registry`);
+    const teamOf = (repository: string) =>
+      page
+        .locator(
+          `[data-testid="registry-repository-row"][data-repository="${repository}"] [data-testid="registry-team"]`,
+        )
+        .textContent();
+    await visible(
+      page,
+      '[data-testid="registry-repository-row"][data-repository="default/tools"]',
+      "default/tools",
+    );
+    expect(await teamOf("default/tools")).toBe("default");
+    expect(await teamOf("demo/app")).toBe("shared");
+    const listed = () =>
+      page
+        .locator('[data-testid="registry-repository-row"]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-repository")));
+    expect(await listed()).toEqual(["default/tools", "demo/app", "live/app"]);
+
+    await page.selectOption('[data-testid="registry-team-picker"]', "default");
+    await page.waitForURL(`${url}/registry?team=default`, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="registry-repository-row"]').length === 1,
+      undefined,
+      { timeout: 5000 },
+    );
+    expect(await listed()).toEqual(["default/tools"]);
+    await shoot(page, "registry-06-team");
+
+    await page.selectOption('[data-testid="registry-team-picker"]', "-");
+    await page.waitForURL(`${url}/registry?team=-`, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="registry-repository-row"]').length === 2,
+      undefined,
+      { timeout: 5000 },
+    );
+    expect(await listed()).toEqual(["demo/app", "live/app"]);
+    expect(await page.locator(".page-header .subtitle").textContent()).toMatch(/^2 repositories · /);
+
+    // A team with nothing listed: a notice, and the picker still offers the way back.
+    await page.goto(`${url}/registry?team=nobody`);
+    await visible(page, '[data-testid="registry-team-empty"]', "the notice for a team with no repositories");
+    expect(await page.locator('[data-testid="registry-team-picker"]').inputValue()).toBe("nobody");
+    await page.selectOption('[data-testid="registry-team-picker"]', "");
+    await page.waitForURL(`${url}/registry`, { timeout: 15_000 });
+    await visible(
+      page,
+      '[data-testid="registry-repository-row"][data-repository="live/app"]',
+      "every row again",
+    );
+    expect(await listed()).toEqual(["default/tools", "demo/app", "live/app"]);
+  });
+
   it("says so when a repository does not exist", async () => {
     await page.goto(`${url}/registry/demo/nothing-here`);
     await visible(page, '[data-testid="registry-repository-missing"]', "the not-found notice");

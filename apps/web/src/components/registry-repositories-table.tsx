@@ -17,6 +17,7 @@ export function RegistryRepositoriesTable({ repositories }: { repositories: Regi
         <thead>
           <tr>
             <th>Repository</th>
+            <th>Team</th>
             <th className="num">Tags</th>
             <th>Last push</th>
             <th>Pushed by</th>
@@ -29,6 +30,18 @@ export function RegistryRepositoriesTable({ repositories }: { repositories: Regi
                 <Link href={repositoryHref(r.name)} className="strong-link mono">
                   {r.name}
                 </Link>
+              </td>
+              <td data-testid="registry-team">
+                {r.team ? (
+                  r.team.name
+                ) : (
+                  <span
+                    className="muted"
+                    title="no team owns this namespace: every user may pull, fleet admins push"
+                  >
+                    shared
+                  </span>
+                )}
               </td>
               <td className="num" data-testid="registry-tag-count">
                 {r.tagCount}

@@ -109,10 +109,35 @@ describe("listRepositories", () => {
     await pushImage(empty, undefined, "carol");
 
     const mine = (await listRepositories(database.db)).filter((r) => r.name.startsWith(`browse-${suffix}/`));
+    // No team has the slug browse-…: the repositories are shared.
     expect(mine).toEqual([
-      { name: app, tagCount: 2, lastPushedAt: new Date("2026-11-02T00:00:00Z"), lastPushedBy: "bob" },
-      { name: empty, tagCount: 0, lastPushedAt: expect.any(Date), lastPushedBy: "carol" },
+      {
+        name: app,
+        team: null,
+        tagCount: 2,
+        lastPushedAt: new Date("2026-11-02T00:00:00Z"),
+        lastPushedBy: "bob",
+      },
+      { name: empty, team: null, tagCount: 0, lastPushedAt: expect.any(Date), lastPushedBy: "carol" },
     ]);
+  });
+
+  it("names the team whose slug is a repository's first part, and only when the whole part matches", async () => {
+    const slug = `browse-team-${suffix}`;
+    const teamId = `team_browse_${suffix}`;
+    await database.db.insert(schema.teams).values({ id: teamId, name: `Browse ${suffix}`, slug });
+    try {
+      const owned = `${slug}/web`;
+      const lookalike = `${slug}x/web`;
+      created.push(owned, lookalike);
+      await pushImage(owned, "1", "alice");
+      await pushImage(lookalike, "1", "alice");
+      const listed = await listRepositories(database.db);
+      expect(listed.find((r) => r.name === owned)?.team).toEqual({ slug, name: `Browse ${suffix}` });
+      expect(listed.find((r) => r.name === lookalike)?.team).toBeNull();
+    } finally {
+      await database.db.delete(schema.teams).where(eq(schema.teams.id, teamId));
+    }
   });
 });
 

@@ -11,7 +11,8 @@ import {
   parseManifest,
 } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
-import { and, asc, count, desc, eq } from "drizzle-orm";
+import { and, asc, count, desc, eq, sql } from "drizzle-orm";
+import { qualified } from "../teams.ts";
 import { pullableBy } from "./access.ts";
 import { taggedManifests } from "./metadata.ts";
 
@@ -24,19 +25,22 @@ export const MAX_BROWSED_CONFIG_BYTES = 1024 * 1024;
 
 export interface RepositorySummary {
   name: string;
+  /** The team whose slug is the name's first part, which holds the push and pull rights; null for a shared one. */
+  team: { slug: string; name: string } | null;
   tagCount: number;
   lastPushedAt: Date | null;
   lastPushedBy: string | null;
 }
 
 /**
- * Every repository, by name, with its tag count and its latest push; with
- * `viewer` (a user id), only those the user may pull.
+ * Every repository, by name, with its team, its tag count and its latest
+ * push; with `viewer` (a user id), only those the user may pull.
  */
 export async function listRepositories(db: Db, viewer?: string): Promise<RepositorySummary[]> {
   const names = await db
-    .select({ name: repos.name })
+    .select({ name: repos.name, teamSlug: schema.teams.slug, teamName: schema.teams.name })
     .from(repos)
+    .leftJoin(schema.teams, eq(schema.teams.slug, sql`split_part(${qualified(repos.name)}, '/', 1)`))
     .where(viewer === undefined ? undefined : pullableBy(viewer, repos.name))
     .orderBy(asc(repos.name));
   const counts = await db.select({ repository: t.repository, n: count() }).from(t).groupBy(t.repository);
@@ -51,8 +55,9 @@ export async function listRepositories(db: Db, viewer?: string): Promise<Reposit
     .orderBy(m.repository, desc(m.pushedAt));
   const tagCounts = new Map(counts.map((c) => [c.repository, Number(c.n)]));
   const pushes = new Map(latest.map((l) => [l.repository, l]));
-  return names.map(({ name }) => ({
+  return names.map(({ name, teamSlug, teamName }) => ({
     name,
+    team: teamSlug === null || teamName === null ? null : { slug: teamSlug, name: teamName },
     tagCount: tagCounts.get(name) ?? 0,
     lastPushedAt: pushes.get(name)?.pushedAt ?? null,
     lastPushedBy: pushes.get(name)?.pushedBy ?? null,
