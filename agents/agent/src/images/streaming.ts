@@ -1,4 +1,4 @@
-import { withGcHeadroom } from "./gc-headroom.ts";
+import { withGcHeadroom } from "@berth/oci";
 import { withHelperThreadsLowered } from "./pull/helper-threads.ts";
 
 /**

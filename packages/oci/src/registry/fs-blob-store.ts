@@ -5,7 +5,14 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { BlobInfo, BlobStore, ByteRange, UploadInfo } from "./blob-store.ts";
 import { RegistryError } from "./errors.ts";
-import { createKeyedLock, fsyncDir, hashFile, isNotFound, writeHashed } from "./fs-util.ts";
+import {
+  createKeyedLock,
+  FILE_STREAM_BYTES,
+  fsyncDir,
+  hashFile,
+  isNotFound,
+  writeHashed,
+} from "./fs-util.ts";
 import { assertDigest } from "./names.ts";
 
 const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -68,7 +75,7 @@ class FsBlobStore implements BlobStore {
       if (isNotFound(error)) return undefined;
       throw error;
     }
-    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    return handle.createReadStream({ ...range, highWaterMark: FILE_STREAM_BYTES });
   }
 
   async put(digest: string, body: Readable | Buffer, options: { maxBytes?: number } = {}): Promise<BlobInfo> {

@@ -10,6 +10,14 @@ import { RegistryError } from "./errors.ts";
  * Streams `source` into `path` (appending when `append`), feeding every byte to `hash`, and fsyncs
  * the file before resolving. Throws SIZE_INVALID (413) past `maxBytes`. Returns the bytes written.
  */
+/**
+ * How far a blob's file stream runs ahead: a read of this size, or the chunks gathered meanwhile
+ * written in one writev. Every read or write is a trip to libuv's thread pool, which costs the
+ * main thread ~100 µs here; with the stream default (64 KiB reads, a 16 KiB write queue) a
+ * 300 MB push made ~4,700 writes, one after the other.
+ */
+export const FILE_STREAM_BYTES = 1024 * 1024;
+
 export async function writeHashed(
   source: Readable | Buffer,
   path: string,
@@ -33,7 +41,11 @@ export async function writeHashed(
     },
   });
   const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-  const output = createWriteStream(path, { flags: options.append ? "a" : "w", flush: true });
+  const output = createWriteStream(path, {
+    flags: options.append ? "a" : "w",
+    flush: true,
+    highWaterMark: FILE_STREAM_BYTES,
+  });
   await pipeline(input, meter, output);
   return written;
 }
@@ -41,7 +53,8 @@ export async function writeHashed(
 /** The sha256 digest (`sha256:<hex>`) of a file's content. */
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: FILE_STREAM_BYTES }))
+    hash.update(chunk as Buffer);
   return `sha256:${hash.digest("hex")}`;
 }
 

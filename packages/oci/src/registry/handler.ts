@@ -1,5 +1,6 @@
 // createRegistryHandler: the OCI Distribution API (v1.1) as one framework-free Node request handler.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { withGcHeadroom } from "../gc-headroom.ts";
 import { deleteBlob, getBlob } from "./blob-routes.ts";
 import type { RegistryHandlerOptions, RouteContext } from "./context.ts";
 import { isRegistryError, RegistryError } from "./errors.ts";
@@ -14,6 +15,12 @@ type Methods = Partial<Record<string, Route>>;
 
 const apiVersion = { "Docker-Distribution-API-Version": "registry/2.0" };
 
+/** A route that moves a blob's bytes: V8 gets room for the Buffers in flight meanwhile (see withGcHeadroom). */
+const streaming =
+  (route: Route): Route =>
+  (ctx, name, param) =>
+    withGcHeadroom(() => route(ctx, name, param));
+
 /** Routes under /v2/<name>/…, matched on the path's tail so names may have several components. */
 const routes: { pattern: RegExp; methods: Methods }[] = [
   { pattern: /^(.+)\/tags\/list$/, methods: { GET: (ctx, name) => listTags(ctx, name) } },
@@ -24,9 +31,17 @@ const routes: { pattern: RegExp; methods: Methods }[] = [
   { pattern: /^(.+)\/blobs\/uploads\/?$/, methods: { POST: (ctx, name) => startUpload(ctx, name) } },
   {
     pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/,
-    methods: { GET: uploadStatus, PATCH: patchUpload, PUT: completeUpload, DELETE: cancelUpload },
+    methods: {
+      GET: uploadStatus,
+      PATCH: streaming(patchUpload),
+      PUT: streaming(completeUpload),
+      DELETE: cancelUpload,
+    },
   },
-  { pattern: /^(.+)\/blobs\/([^/]+)$/, methods: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob } },
+  {
+    pattern: /^(.+)\/blobs\/([^/]+)$/,
+    methods: { GET: streaming(getBlob), HEAD: getBlob, DELETE: deleteBlob },
+  },
 ];
 
 /**
