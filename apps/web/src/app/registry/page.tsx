@@ -8,6 +8,7 @@ import { PageHeader } from "../../components/page-header.tsx";
 import { QueryStatus } from "../../components/query-status.tsx";
 import { RegistryEmpty } from "../../components/registry-empty.tsx";
 import { RegistryRepositoriesTable } from "../../components/registry-repositories-table.tsx";
+import { type TeamOption, TeamSelect } from "../../components/team-select.tsx";
 import { useLiveRegistry } from "../../lib/live.ts";
 import { type RegistryRepository, useTRPC } from "../../lib/trpc.ts";
 
@@ -22,7 +23,7 @@ function summary(repositories: RegistryRepository[]): string {
 }
 
 /** The teams the listed repositories belong to, by name, then "Shared" when some belong to none. */
-function groupsOf(repositories: RegistryRepository[]): { value: string; label: string }[] {
+function groupsOf(repositories: RegistryRepository[]): TeamOption[] {
   const teams = new Map<string, string>();
   for (const r of repositories) if (r.team) teams.set(r.team.slug, r.team.name);
   const groups = [...teams]
@@ -37,30 +38,17 @@ function groupsOf(repositories: RegistryRepository[]): { value: string; label: s
  * shown when there is a choice, or a filter to take off (a team with nothing of its own listed
  * stays an option while it is chosen).
  */
-function TeamFilter({ value, groups }: { value: string; groups: { value: string; label: string }[] }) {
+function TeamFilter({ value, groups }: { value: string; groups: TeamOption[] }) {
   const router = useRouter();
   if (groups.length < 2 && value === "") return null;
-  const options =
-    value === "" || groups.some((g) => g.value === value) ? groups : [...groups, { value, label: value }];
+  const known = value === "" || groups.some((g) => g.value === value);
   return (
-    <label className="team-picker">
-      <span className="muted">Team</span>
-      <select
-        name="team"
-        data-testid="registry-team-picker"
-        value={value}
-        onChange={(e) =>
-          router.push(e.target.value ? `/registry?team=${encodeURIComponent(e.target.value)}` : "/registry")
-        }
-      >
-        <option value="">All teams</option>
-        {options.map((g) => (
-          <option key={g.value} value={g.value}>
-            {g.label}
-          </option>
-        ))}
-      </select>
-    </label>
+    <TeamSelect
+      testId="registry-team-picker"
+      value={value}
+      options={[{ value: "", label: "All teams" }, ...groups, ...(known ? [] : [{ value, label: value }])]}
+      onPick={(team) => router.push(team ? `/registry?team=${encodeURIComponent(team)}` : "/registry")}
+    />
   );
 }
 

@@ -8,6 +8,7 @@ import { PageHeader } from "../../components/page-header.tsx";
 import { QueryStatus } from "../../components/query-status.tsx";
 import { StacksEmpty } from "../../components/stacks-empty.tsx";
 import { StacksTable } from "../../components/stacks-table.tsx";
+import { TeamSelect } from "../../components/team-select.tsx";
 import { useLiveStacks } from "../../lib/live.ts";
 import { teamQuery, useStackTeam, useTeams } from "../../lib/stack-team.ts";
 import { canChangeStacks } from "../../lib/stacks.ts";
@@ -25,21 +26,15 @@ function TeamPicker({ team, teams }: { team: string; teams: { slug: string; name
   const router = useRouter();
   if (teams.length < 2) return null;
   return (
-    <label className="team-picker">
-      <span className="muted">Team</span>
-      <select
-        name="team"
-        data-testid="team-picker"
-        value={team}
-        onChange={(e) => router.push(`/stacks${teamQuery(e.target.value)}`)}
-      >
-        {teams.map((t) => (
-          <option key={t.slug} value={t.slug}>
-            {t.slug === t.name.toLowerCase() ? t.name : `${t.name} (${t.slug})`}
-          </option>
-        ))}
-      </select>
-    </label>
+    <TeamSelect
+      testId="team-picker"
+      value={team}
+      options={teams.map((t) => ({
+        value: t.slug,
+        label: t.slug === t.name.toLowerCase() ? t.name : `${t.name} (${t.slug})`,
+      }))}
+      onPick={(slug) => router.push(`/stacks${teamQuery(slug)}`)}
+    />
   );
 }
 
