@@ -7,10 +7,6 @@ import { pipeline } from "node:stream/promises";
 import { RegistryError } from "./errors.ts";
 
 /**
- * Streams `source` into `path` (appending when `append`), feeding every byte to `hash`, and fsyncs
- * the file before resolving. Throws SIZE_INVALID (413) past `maxBytes`. Returns the bytes written.
- */
-/**
  * How far a blob's file stream runs ahead: a read of this size, or the chunks gathered meanwhile
  * written in one writev. Every read or write is a trip to libuv's thread pool, which costs the
  * main thread ~100 µs here; with the stream default (64 KiB reads, a 16 KiB write queue) a
@@ -18,6 +14,10 @@ import { RegistryError } from "./errors.ts";
  */
 export const FILE_STREAM_BYTES = 1024 * 1024;
 
+/**
+ * Streams `source` into `path` (appending when `append`), feeding every byte to `hash`, and fsyncs
+ * the file before resolving. Throws SIZE_INVALID (413) past `maxBytes`. Returns the bytes written.
+ */
 export async function writeHashed(
   source: Readable | Buffer,
   path: string,
