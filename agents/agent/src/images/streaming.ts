@@ -1,5 +1,5 @@
 import { withGcHeadroom } from "@berth/oci";
-import { withHelperThreadsLowered } from "./pull/helper-threads.ts";
+import { withHelperThreadsLowered } from "./helper-threads.ts";
 
 /**
  * What a pull or a load runs under, both of which stream a whole image through

@@ -1,10 +1,10 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useParams } from "next/navigation";
 import { HostDetail } from "../../../components/host-detail.tsx";
 import { LiveIndicator } from "../../../components/live-indicator.tsx";
+import { BackLink, NotFound } from "../../../components/not-found.tsx";
 import { PageHeader } from "../../../components/page-header.tsx";
 import { QueryStatus } from "../../../components/query-status.tsx";
 import { StateBadge } from "../../../components/state-badge.tsx";
@@ -17,19 +17,13 @@ export default function HostPage() {
   const trpc = useTRPC();
   const live = useLiveHosts();
   const q = useQuery({ ...trpc.hosts.get.queryOptions({ id }), refetchInterval: 10_000 });
-  const back = (
-    <Link href="/hosts" className="back">
-      ← Hosts
-    </Link>
-  );
+  const back = <BackLink href="/hosts">Hosts</BackLink>;
 
   if (errorCode(q.error) === "NOT_FOUND") {
     return (
-      <>
-        {back}
-        <PageHeader title="Host not found" />
-        <div className="notice notice-error">There is no host with id {id}. It may have been removed.</div>
-      </>
+      <NotFound back={back} title="Host not found">
+        There is no host with id {id}. It may have been removed.
+      </NotFound>
     );
   }
   return (

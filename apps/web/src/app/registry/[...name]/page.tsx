@@ -1,10 +1,10 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useParams, useSearchParams } from "next/navigation";
 import { Suspense } from "react";
 import { LiveIndicator } from "../../../components/live-indicator.tsx";
+import { BackLink, NotFound } from "../../../components/not-found.tsx";
 import { PageHeader } from "../../../components/page-header.tsx";
 import { QueryStatus } from "../../../components/query-status.tsx";
 import { RegistryManifestDetail } from "../../../components/registry-manifest.tsx";
@@ -34,20 +34,12 @@ function Repository() {
   const trpc = useTRPC();
   const live = useLiveRegistry();
   const q = useQuery(trpc.registry.repository.queryOptions({ name }));
-  const back = (
-    <Link href="/registry" className="back">
-      ← Registry
-    </Link>
-  );
+  const back = <BackLink href="/registry">Registry</BackLink>;
   if (errorCode(q.error) === "NOT_FOUND") {
     return (
-      <>
-        {back}
-        <PageHeader title="Repository not found" />
-        <div className="notice notice-error" data-testid="registry-repository-missing">
-          The registry has no repository {name}. It exists once an image is pushed to it.
-        </div>
-      </>
+      <NotFound back={back} title="Repository not found" testId="registry-repository-missing">
+        The registry has no repository {name}. It exists once an image is pushed to it.
+      </NotFound>
     );
   }
   const tags = q.data?.tags ?? [];

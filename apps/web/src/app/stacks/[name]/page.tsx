@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { LiveIndicator } from "../../../components/live-indicator.tsx";
+import { BackLink, NotFound } from "../../../components/not-found.tsx";
 import { PageHeader } from "../../../components/page-header.tsx";
 import { QueryStatus } from "../../../components/query-status.tsx";
 import { RelativeTime } from "../../../components/relative-time.tsx";
@@ -38,20 +39,12 @@ export default function StackPage() {
   const team = useStackTeam();
   const live = useLiveStacks();
   const q = useQuery(trpc.stacks.get.queryOptions({ team, name: stack }));
-  const back = (
-    <Link href={`/stacks${teamQuery(team)}`} className="back">
-      ← Stacks
-    </Link>
-  );
+  const back = <BackLink href={`/stacks${teamQuery(team)}`}>Stacks</BackLink>;
   if (errorCode(q.error) === "NOT_FOUND") {
     return (
-      <>
-        {back}
-        <PageHeader title="Stack not found" />
-        <div className="notice notice-error" data-testid="stack-not-found">
-          There is no stack named {stack}. It may have been removed.
-        </div>
-      </>
+      <NotFound back={back} title="Stack not found" testId="stack-not-found">
+        There is no stack named {stack}. It may have been removed.
+      </NotFound>
     );
   }
   const data = q.data;

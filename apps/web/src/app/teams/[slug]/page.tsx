@@ -1,8 +1,8 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useParams } from "next/navigation";
+import { BackLink, NotFound } from "../../../components/not-found.tsx";
 import { PageHeader } from "../../../components/page-header.tsx";
 import { QueryStatus } from "../../../components/query-status.tsx";
 import { AddMemberForm, MembersTable } from "../../../components/teams.tsx";
@@ -14,20 +14,12 @@ export default function TeamPage() {
   const team = decodeURIComponent(slug);
   const trpc = useTRPC();
   const q = useQuery(trpc.teams.members.queryOptions({ team }));
-  const back = (
-    <Link href="/teams" className="back">
-      ← Teams
-    </Link>
-  );
+  const back = <BackLink href="/teams">Teams</BackLink>;
   if (errorCode(q.error) === "NOT_FOUND") {
     return (
-      <>
-        {back}
-        <PageHeader title="Team not found" />
-        <div className="notice notice-error" data-testid="team-not-found">
-          There is no team {team}, or you are not in it.
-        </div>
-      </>
+      <NotFound back={back} title="Team not found" testId="team-not-found">
+        There is no team {team}, or you are not in it.
+      </NotFound>
     );
   }
   const data = q.data;

@@ -1,6 +1,6 @@
 "use client";
 
-import Link from "next/link";
+import { BackLink } from "../../../../components/not-found.tsx";
 import { PageHeader } from "../../../../components/page-header.tsx";
 import { StackEditor } from "../../../../components/stack-editor.tsx";
 import { DEFAULT_TEAM, teamQuery, useStackTeam, useTeams } from "../../../../lib/stack-team.ts";
@@ -12,9 +12,7 @@ export default function NewStackPage() {
   const { role } = useTeams(team);
   return (
     <>
-      <Link href={`/stacks${teamQuery(team)}`} className="back">
-        ← Stacks
-      </Link>
+      <BackLink href={`/stacks${teamQuery(team)}`}>Stacks</BackLink>
       <PageHeader
         title="New stack"
         subtitle={`A Compose file with Swarm's deploy: section${team === DEFAULT_TEAM ? "" : ` for team ${team}`}. Change the sample, plan, then apply.`}

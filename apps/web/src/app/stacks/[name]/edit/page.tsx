@@ -1,8 +1,8 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useParams } from "next/navigation";
+import { BackLink } from "../../../../components/not-found.tsx";
 import { PageHeader } from "../../../../components/page-header.tsx";
 import { QueryStatus } from "../../../../components/query-status.tsx";
 import { StackEditor } from "../../../../components/stack-editor.tsx";
@@ -26,9 +26,7 @@ export default function EditStackPage() {
   });
   return (
     <>
-      <Link href={stackHref(stack, team)} className="back">
-        ← {stack}
-      </Link>
+      <BackLink href={stackHref(stack, team)}>{stack}</BackLink>
       <PageHeader
         title={`Edit ${stack}`}
         documentTitle={`Edit ${stack}`}

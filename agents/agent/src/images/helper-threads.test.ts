@@ -2,7 +2,7 @@ import { readdirSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import os from "node:os";
 import { beforeAll, describe, expect, it } from "vitest";
-import { describeRoot } from "../../testing/root.ts";
+import { describeRoot } from "../testing/root.ts";
 import { HELPER_NICE, withHelperThreadsLowered } from "./helper-threads.ts";
 
 const helpers = () =>
