@@ -4,8 +4,8 @@ import { OciError } from "../errors.ts";
 import { normalizeContentType } from "../manifest/media-types.ts";
 import { MAX_MANIFEST_BYTES } from "../manifest/parse.ts";
 import { formatReference, type ImageReference } from "../ref/reference.ts";
-import type { StreamReply } from "./get-stream.ts";
 import { checkedLength, type RegistryClientOptions, RegistryHttp } from "./http.ts";
+import type { StreamReply } from "./node-http.ts";
 import { type BlobSource, PushOperations, type UploadOptions, type UploadResult } from "./push.ts";
 
 export type { RegistryClientOptions } from "./http.ts";

@@ -8,7 +8,14 @@ import {
   TokenCache,
 } from "./auth.ts";
 import { type FailedResponse, networkError, responseError } from "./errors.ts";
-import { type GetOptions, getStream, type HeaderReader, type StreamReply } from "./get-stream.ts";
+import {
+  BodyError,
+  type GetOptions,
+  getStream,
+  type HeaderReader,
+  type StreamReply,
+  sendStream,
+} from "./node-http.ts";
 
 /** How much of a failed GET's body is read for its error document. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -107,18 +114,20 @@ export class RegistryHttp {
     const headers: Record<string, string> = { "user-agent": this.userAgent, ...req.headers };
     if (authorization) headers.authorization = authorization;
     const body = req.body?.();
+    const url = this.url(req.registry, req.repository, req.path);
     try {
-      return await this.#fetch(this.url(req.registry, req.repository, req.path), {
+      if (body !== undefined && !Buffer.isBuffer(body)) {
+        // A layer's bytes: through node:http (node-http.ts), not redirected (it cannot be sent twice).
+        return await asResponse(await sendStream(url, req.method, headers, body, this.#streamOptions));
+      }
+      return await this.#fetch(url, {
         method: req.method,
         headers,
-        // A streamed body cannot be sent twice, so only bodiless requests follow redirects.
-        redirect: body === undefined || Buffer.isBuffer(body) ? "follow" : "manual",
-        ...(body !== undefined && {
-          body: Buffer.isBuffer(body) ? new Uint8Array(body) : (body as unknown as ReadableStream),
-          duplex: "half",
-        }),
-      } as RequestInit);
+        ...(body !== undefined && { body: new Uint8Array(body) }),
+      });
     } catch (err) {
+      // The blob could not be read (or its upload was aborted): that error, not the registry's.
+      if (err instanceof BodyError) throw err.cause;
       throw networkError(err, req.registry, req.what);
     }
   }
@@ -206,6 +215,20 @@ export class RegistryHttp {
     if (res.status >= 200 && res.status < 300) return res;
     throw await responseError(await bufferedReply(res), req.registry, req.what);
   }
+}
+
+/**
+ * An upload's reply as a fetch Response: its status, headers and the start of its body (an error
+ * document, or nothing a client reads).
+ */
+async function asResponse(reply: StreamReply): Promise<Response> {
+  const { status, text } = await bufferedReply(reply);
+  const headers = new Headers();
+  const raw = reply.body.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  // A Response may not have a body with these statuses.
+  const bodiless = status === 204 || status === 205 || status === 304;
+  return new Response(bodiless ? null : await text(), { status, headers });
 }
 
 /** A failed reply with the start of its body (its error document), for responseError. */

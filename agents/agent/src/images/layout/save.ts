@@ -26,6 +26,7 @@ import {
 } from "../content.ts";
 import { parseImageRef } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
+import { whileStreamingImage } from "../streaming.ts";
 import type { ImageRecord } from "../types.ts";
 
 export const REF_NAME = "org.opencontainers.image.ref.name";
@@ -240,9 +241,11 @@ export async function saveImages(
   if (refs.length === 0) throw new BerthError("InvalidArgument", "name at least one image to save");
   return store.holdImages(refs, async (records) => {
     const plan = await planSave(store, refs, records);
-    await pipeline(Readable.from(layoutTarball(plan), { objectMode: false }), dest, {
-      end: options.end ?? true,
-    });
+    await whileStreamingImage(() =>
+      pipeline(Readable.from(layoutTarball(plan), { objectMode: false }), dest, {
+        end: options.end ?? true,
+      }),
+    );
     return plan.images;
   });
 }

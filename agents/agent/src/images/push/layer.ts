@@ -24,6 +24,9 @@ export interface PushLayerJob {
   signal?: AbortSignal;
 }
 
+/** A blob is read for its upload 1 MiB at a time (the stream default is 64 KiB). */
+const READ_BYTES = 1024 * 1024;
+
 /** What the manifest and config say about a pushed layer. */
 export interface PushedLayer {
   descriptor: LayerDescriptor;
@@ -73,7 +76,11 @@ export async function pushStoredLayer(
   onProgress({ type: "layer", id, status: "Pushing" });
   await client.uploadBlob(
     repo,
-    { digest, size, open: () => createReadStream(stored.file, { signal: job.signal }) },
+    {
+      digest,
+      size,
+      open: () => createReadStream(stored.file, { signal: job.signal, highWaterMark: READ_BYTES }),
+    },
     { onProgress: (current, total) => onProgress({ type: "progress", id, current, total }) },
   );
   return done("Pushed", true);
@@ -125,7 +132,7 @@ export async function pushLayer(job: PushLayerJob, tarFile?: string): Promise<Pu
       {
         digest: blob.digest,
         size: blob.size,
-        open: () => createReadStream(blob.file, { signal: job.signal }),
+        open: () => createReadStream(blob.file, { signal: job.signal, highWaterMark: READ_BYTES }),
       },
       { onProgress: (current, total) => onProgress({ type: "progress", id, current, total }) },
     );

@@ -193,8 +193,8 @@ describe("pushing an imported image", () => {
 
   it("stops the other uploads when one fails, and throws the first failure", async () => {
     const store = await freshStore("a");
-    // Two incompressible layers of 1 MiB: each upload reads its blob in several chunks.
-    const layers = [0, 1].map((i) => tarOf([{ name: `f${i}`, data: randomBytes(1 << 20) }]));
+    // Two incompressible layers of 4 MiB: each upload reads its blob in several 1 MiB chunks.
+    const layers = [0, 1].map((i) => tarOf([{ name: `f${i}`, data: randomBytes(4 << 20) }]));
     await loadImages(store, Readable.from([tarOf(legacyMembers({ layers }))]));
     const outcomes: string[] = [];
     let first = true;
@@ -210,9 +210,9 @@ describe("pushing an imported image", () => {
           throw new OciError("Unavailable", "the registry fell over");
         }
         try {
-          // A slow upload: a chunk per 40 ms, some 640 ms for the whole blob.
+          // A slow upload: a chunk per 200 ms, some 800 ms for the whole blob.
           for await (const _ of blob.open() as AsyncIterable<Uint8Array>)
-            await new Promise((r) => setTimeout(r, 40));
+            await new Promise((r) => setTimeout(r, 200));
           outcomes.push("completed");
         } catch (err) {
           outcomes.push((err as Error).name);

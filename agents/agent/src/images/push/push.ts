@@ -13,6 +13,7 @@ import { shortLayerId } from "../pull/events.ts";
 import { toBerthError } from "../pull/pull.ts";
 import { DEFAULT_TAG } from "../reference.ts";
 import type { ImageStore } from "../store.ts";
+import { whileStreamingImage } from "../streaming.ts";
 import type { ImageRecord } from "../types.ts";
 import type { PushProgressListener } from "./events.ts";
 import { type PushedLayer, pushLayer, pushStoredLayer } from "./layer.ts";
@@ -94,14 +95,16 @@ async function pushRecord(
   });
   for (const diffId of record.layers)
     onProgress({ type: "layer", id: shortLayerId(diffId), status: "Preparing" });
-  const layers = await mapLimited(content.layers, CONCURRENT_LAYERS, ({ diffId, blob }, signal) => {
-    const job = { store, client: options.client, repo, diffId, onProgress, signal };
-    if (!blob) return pushLayer(job);
-    // An uncompressed blob (a load of Docker's old format keeps them) goes compressed, as docker
-    // push sends it: the same tar in gzip, so the diff IDs and the config stay; the manifest is new.
-    if (LAYER_MEDIA_TYPES[blob.descriptor.mediaType] === "none") return pushLayer(job, blob.file);
-    return pushStoredLayer(job, blob);
-  });
+  const layers = await whileStreamingImage(() =>
+    mapLimited(content.layers, CONCURRENT_LAYERS, ({ diffId, blob }, signal) => {
+      const job = { store, client: options.client, repo, diffId, onProgress, signal };
+      if (!blob) return pushLayer(job);
+      // An uncompressed blob (a load of Docker's old format keeps them) goes compressed, as docker
+      // push sends it: the same tar in gzip, so the diff IDs and the config stay; the manifest is new.
+      if (LAYER_MEDIA_TYPES[blob.descriptor.mediaType] === "none") return pushLayer(job, blob.file);
+      return pushStoredLayer(job, blob);
+    }),
+  );
   const { config, manifest, mediaType } = documents(content, layers);
   await options.client.pushBlob(repo, { digest: config.digest, size: config.size, open: () => config.bytes });
   const digest = await options.client.putManifest(ref, mediaType, manifest.bytes);

@@ -6,9 +6,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { digestOf } from "../digest/digest.ts";
 import { isOciError } from "../errors.ts";
 import { createRegistryClient } from "./client.ts";
-import { MAX_REDIRECTS } from "./get-stream.ts";
+import { MAX_REDIRECTS } from "./node-http.ts";
 
-// Blob GETs go through node:http (get-stream.ts): redirects, authentication,
+// Blob GETs go through node:http (node-http.ts): redirects, authentication,
 // errors, stalls and connection reuse, against real HTTP servers on loopback.
 
 const blob = Buffer.from("layer bytes ".repeat(50_000));
@@ -168,5 +168,80 @@ describe("blob downloads", () => {
     }
     expect(registry.log).toHaveLength(3);
     expect(registry.connections).toBe(1);
+  });
+});
+
+describe("streamed uploads", () => {
+  const uploads = "/v2/test/app/blobs/uploads/";
+  /** The blob in pieces, as a file stream gives them. */
+  const pieces = () =>
+    (async function* () {
+      for (let at = 0; at < blob.length; at += 100_000) yield blob.subarray(at, at + 100_000);
+    })();
+
+  it("sends the body again after the challenge and finishes the upload where the registry says", async () => {
+    const received: Buffer[] = [];
+    const registry = await serve(async (req, res) => {
+      if (req.method === "POST") return void res.writeHead(202, { location: "/upload/1" }).end();
+      if (req.headers.authorization !== basic) {
+        req.resume();
+        return void res.writeHead(401, { "www-authenticate": 'Basic realm="test"' }).end();
+      }
+      if (req.method === "PATCH") {
+        received.push(await read(req));
+        return void res.writeHead(202, { location: "/upload/1?part=2" }).end();
+      }
+      res.writeHead(201, { "docker-content-digest": digest }).end();
+    });
+    const client = createRegistryClient({ credentials: creds });
+    const source = { digest, size: blob.length, open: pieces };
+    expect(await client.uploadBlob(repo(registry.host), source, { method: "streamed" })).toBe("uploaded");
+    expect(received).toHaveLength(1);
+    expect(received[0]!.equals(blob)).toBe(true);
+    expect(registry.log).toEqual([
+      `POST ${uploads} -`,
+      `PATCH /upload/1 -`,
+      `PATCH /upload/1 ${basic}`,
+      `PUT /upload/1?part=2&digest=${encodeURIComponent(digest)} ${basic}`,
+    ]);
+  });
+
+  it("maps a refusal sent before the body was read to its code", async () => {
+    const registry = await serve((req, res) => {
+      if (req.method === "POST") return void res.writeHead(202, { location: "/upload/1" }).end();
+      res.writeHead(400, { "content-type": "application/json", connection: "close" });
+      res.end(JSON.stringify({ errors: [{ code: "SIZE_INVALID", message: "too big for us" }] }));
+    });
+    const big = { digest, size: blob.length, open: pieces };
+    const err = await failure(createRegistryClient().uploadBlob(repo(registry.host), big));
+    expect(err.code).toBe("InvalidArgument");
+    expect(err.message).toContain("SIZE_INVALID: too big for us");
+  });
+
+  it("fails with the blob's own error when it cannot be read, and the registry sees the upload cut short", async () => {
+    let cut = false;
+    const registry = await serve((req, res) => {
+      if (req.method === "POST") return void res.writeHead(202, { location: "/upload/1" }).end();
+      req.on("error", () => {});
+      req.on("close", () => {
+        cut = !req.complete;
+      });
+      req.resume();
+      req.on("end", () => res.writeHead(202, { location: "/upload/1" }).end());
+    });
+    const broken = {
+      digest,
+      size: blob.length,
+      open: async function* () {
+        yield blob.subarray(0, 100_000);
+        await new Promise((r) => setTimeout(r, 100)); // the registry has begun to read
+        throw Object.assign(new Error("EIO: i/o error, read"), { code: "EIO" });
+      },
+    };
+    const err = await createRegistryClient()
+      .uploadBlob(repo(registry.host), broken)
+      .catch((e: unknown) => e as NodeJS.ErrnoException);
+    expect(err).toMatchObject({ code: "EIO", message: "EIO: i/o error, read" });
+    await expect.poll(() => cut).toBe(true);
   });
 });

@@ -1,14 +1,17 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
+import { pipeline, Readable } from "node:stream";
 
 /**
- * GET with node:http(s) instead of fetch, for what a pull reads (manifests and
- * blobs): a layer of hundreds of megabytes arrives as the socket's own Buffers,
- * without fetch's web-stream layer (a copy, a promise and a reader hop per
- * chunk), with which the download alone took about 30% more CPU
- * (test/bench/README.md). A pull from a registry without tokens never loads
- * fetch's HTTP stack (undici, ~40 ms of start-up).
+ * node:http(s) instead of fetch for what carries a layer: the GETs of a pull
+ * (manifests and blobs) and the streamed bodies of an upload. A layer of
+ * hundreds of megabytes then goes as the socket's own Buffers, or as the
+ * file's, without fetch's web-stream layer (a copy, a promise and a reader hop
+ * per chunk): the download alone took about 30% more CPU through fetch, and an
+ * upload spent more than half its time copying each chunk into a fresh
+ * Uint8Array (test/bench/README.md). A pull from a registry without tokens never
+ * loads fetch's HTTP stack (undici, ~40 ms of start-up).
  */
 
 /** Redirects followed, as fetch follows (registries send blob GETs to a storage host). */
@@ -32,8 +35,8 @@ function keepAlive<A extends http.Agent>(agent: A): A {
 }
 
 const transports = {
-  "http:": { get: http.get, agent: keepAlive(new http.Agent({ keepAlive: true })) },
-  "https:": { get: https.get, agent: keepAlive(new https.Agent({ keepAlive: true })) },
+  "http:": { request: http.request, agent: keepAlive(new http.Agent({ keepAlive: true })) },
+  "https:": { request: https.request, agent: keepAlive(new https.Agent({ keepAlive: true })) },
 };
 
 /** Read access to response headers, as `Headers.get` gives it (names in any case, repeats joined). */
@@ -68,23 +71,37 @@ function headerReader(res: IncomingMessage): HeaderReader {
   };
 }
 
-function send(
-  url: URL,
-  headers: Record<string, string>,
-  timeouts: Required<GetOptions>,
-): Promise<IncomingMessage> {
+/** What one request sends: a GET has no body; an upload's body is streamed with backpressure. */
+interface Outgoing {
+  method: string;
+  headers: Record<string, string>;
+  body?: AsyncIterable<Uint8Array>;
+}
+
+/** A request failed because its body did: `cause` is the body's own error, not the network's. */
+export class BodyError extends Error {
+  constructor(cause: unknown) {
+    super((cause as Error).message, { cause });
+    this.name = "BodyError";
+  }
+}
+
+function send(url: URL, outgoing: Outgoing, timeouts: Required<GetOptions>): Promise<IncomingMessage> {
   const { idleTimeoutMs, connectTimeoutMs } = timeouts;
   const transport = transports[url.protocol as keyof typeof transports];
   if (!transport) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
-  const { get, agent } = transport;
+  const { request, agent } = transport;
+  const { method, headers, body } = outgoing;
   return new Promise((resolve, reject) => {
     let response: IncomingMessage | undefined;
-    const req = get(url, { agent, headers }, (res) => {
+    const req = request(url, { method, agent, headers }, (res) => {
       response = res;
       res.on("error", () => {}); // its reader sees it; a body nobody reads must not crash the process
       resolve(res);
     });
-    req.on("error", reject);
+    // The body's own failure when there is one: the request fails with "socket hang up" then.
+    let bodyFailure: BodyError | undefined;
+    req.on("error", (err) => reject(bodyFailure ?? err));
     req.on("socket", (socket) => {
       if (!socket.connecting) return; // a kept-alive connection
       const timer = setTimeout(
@@ -100,8 +117,27 @@ function send(
       response?.destroy(err);
       req.destroy(err);
     });
+    if (body === undefined) req.end();
+    else {
+      // A body that fails (its file unreadable, the upload aborted) aborts the request, which
+      // rejects with a BodyError; the request failing stops the body.
+      const marked = async function* () {
+        try {
+          yield* body;
+        } catch (err) {
+          bodyFailure = new BodyError(err);
+          throw bodyFailure;
+        }
+      };
+      pipeline(Readable.from(marked(), { objectMode: false }), req, () => {});
+    }
   });
 }
+
+const timeoutsOf = (options: GetOptions): Required<GetOptions> => ({
+  idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+  connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+});
 
 /**
  * GETs `url`, following redirects. A redirect to another origin (a storage host)
@@ -112,15 +148,12 @@ export async function getStream(
   headers: Record<string, string>,
   options: GetOptions = {},
 ): Promise<StreamReply> {
-  const timeouts = {
-    idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
-    connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-  };
+  const timeouts = timeoutsOf(options);
   let current = new URL(url);
   // Digests are of the bytes as stored: no content coding (fetch would ask for gzip and undo it).
   let sent: Record<string, string> = { ...headers, "accept-encoding": "identity" };
   for (let redirects = 0; ; redirects++) {
-    const res = await send(current, sent, timeouts);
+    const res = await send(current, { method: "GET", headers: sent }, timeouts);
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
     if (!isRedirect(status) || location === undefined)
@@ -134,4 +167,19 @@ export async function getStream(
     }
     current = next;
   }
+}
+
+/**
+ * Sends `body` with `method` (an upload's PATCH or PUT) and returns the reply unread. Redirects are
+ * not followed: a streamed body cannot be sent twice.
+ */
+export async function sendStream(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: AsyncIterable<Uint8Array>,
+  options: GetOptions = {},
+): Promise<StreamReply> {
+  const res = await send(new URL(url), { method, headers, body }, timeoutsOf(options));
+  return { status: res.statusCode ?? 0, headers: headerReader(res), body: res };
 }
