@@ -19,7 +19,9 @@
  * unpacked, compressed blobs not kept: what the agent did before its content store); --compare FILE
  * pulls with another bundle too in every run, the two taking turns at going first (before/after
  * figures under the same load). --load also times `berth-agent load` of the same image as an OCI
- * archive in a local file (no network), with every bundle.
+ * archive in a local file (no network), with every bundle. --push also times `berth-agent push` of
+ * the pulled image, with every bundle, against `skopeo copy` of the same image from its OCI layout,
+ * each into a docker-registry of its own started empty for it (so nothing is mounted or skipped).
  *
  * Every run's output stays until the end. Removing it between runs made the next run measure
  * the file system, not the unpacker: on ext4 without a journal (these machines), the inode
@@ -61,6 +63,7 @@ const { values } = parseArgs({
     "keep-cache": { type: "boolean", default: false },
     trees: { type: "string" },
     load: { type: "boolean", default: false },
+    push: { type: "boolean", default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -195,6 +198,30 @@ function settle(registry: RegistryPeer, warm: string[] = []): void {
   spawnSync("sh", ["-c", 'cat "$@" $(command -v skopeo umoci) >/dev/null', "sh", ...programs, ...warm]);
 }
 
+/** The blob files of an agent's store (what its push reads). */
+function storedBlobs(state: string): string[] {
+  const dir = path.join(state, "images", "blobs", "sha256");
+  return readdirSync(dir).map((name) => path.join(dir, name));
+}
+
+/**
+ * Times `push` into a docker-registry started empty for it (a push into one that has the blobs, or
+ * that a client knows to hold them in another repository, would skip or mount them), after settle.
+ */
+async function intoEmptyRegistry(
+  source: RegistryPeer,
+  warm: string[],
+  push: (target: string) => Promise<number>,
+): Promise<number> {
+  const target = await startRegistryPeer();
+  try {
+    settle(source, warm);
+    return await push(target.host);
+  } finally {
+    await target.stop();
+  }
+}
+
 const loadavg = () =>
   os
     .loadavg()
@@ -233,6 +260,9 @@ async function main() {
       compare: [] as number[],
       berthLoad: [] as number[],
       compareLoad: [] as number[],
+      berthPush: [] as number[],
+      comparePush: [] as number[],
+      skopeoPush: [] as number[],
       skopeo: [] as number[],
       umoci: [] as number[],
       tar: [] as number[],
@@ -252,6 +282,14 @@ async function main() {
         }
         settle(registry);
         series.push(await timed(process.execPath, [...PROFILE, agent, "--state-dir", state, "pull", ref]));
+        if (values.push) {
+          const pushes = series === times.berth ? times.berthPush : times.comparePush;
+          pushes.push(
+            await intoEmptyRegistry(registry, storedBlobs(state), (target) =>
+              timed(process.execPath, [agent, "--state-dir", state, "push", ref, `${target}/bench/img:1`]),
+            ),
+          );
+        }
         if (values.load) {
           settle(registry, [archive]);
           const loads = series === times.berth ? times.berthLoad : times.compareLoad;
@@ -267,6 +305,19 @@ async function main() {
             ]),
           );
         }
+      }
+      if (values.push) {
+        times.skopeoPush.push(
+          await intoEmptyRegistry(registry, layerFiles, (target) =>
+            timed("skopeo", [
+              "copy",
+              "--quiet",
+              "--dest-tls-verify=false",
+              `oci:${path.join(work, "layout")}:1`,
+              `docker://${target}/bench/img:1`,
+            ]),
+          ),
+        );
       }
       const oci = path.join(work, `oci${run}`);
       const bundle = path.join(work, `bundle${run}`);
@@ -313,14 +364,22 @@ async function main() {
       row("berth-agent load", times.berthLoad);
       if (COMPARE) row(`  ${path.basename(COMPARE)}`.slice(0, 22), times.compareLoad);
     }
+    if (values.push) {
+      row("berth-agent push", times.berthPush);
+      if (COMPARE) row(`  ${path.basename(COMPARE)}`.slice(0, 22), times.comparePush);
+      row("skopeo copy (push)", times.skopeoPush);
+    }
     row("skopeo copy", times.skopeo);
     row("umoci unpack", times.umoci);
     row("skopeo + umoci", peerRuns);
     row("tar -xzf (local)", times.tar);
+    const pushRatio = values.push
+      ? `; push ${(median(times.skopeoPush) / median(times.berthPush)).toFixed(2)}x skopeo's`
+      : "";
     process.stdout.write(
       `\nberth-agent / (skopeo + umoci) throughput: ${(peer / berth).toFixed(2)}x; agent ${(mb / berth).toFixed(0)} MB/s (goal >= ${GOAL_MBS} MB/s: ${
         mb / berth >= GOAL_MBS ? "PASS" : "FAIL"
-      })\nload average after: ${loadavg()}; nproc ${os.cpus().length}\n`,
+      })${pushRatio}\nload average after: ${loadavg()}; nproc ${os.cpus().length}\n`,
     );
   } finally {
     await registry?.stop();
