@@ -206,6 +206,39 @@ describe("streamed uploads", () => {
     ]);
   });
 
+  it("stops sending a body the registry answered before reading it", async () => {
+    const big = Buffer.alloc(64 << 20, 1);
+    const received: number[] = [];
+    const registry = await serve((req, res) => {
+      if (req.method === "POST") return void res.writeHead(202, { location: "/upload/1" }).end();
+      const { socket } = req;
+      socket.once("close", () => received.push(socket.bytesRead));
+      res.writeHead(401, { "www-authenticate": 'Basic realm="test"' }).end();
+    });
+    const opened: number[] = [];
+    const source = {
+      digest: digestOf(big),
+      size: big.length,
+      open: async function* () {
+        let sent = 0;
+        opened.push(0);
+        for (let at = 0; at < big.length; at += 1 << 20) {
+          yield big.subarray(at, at + (1 << 20));
+          sent += 1 << 20;
+          opened[opened.length - 1] = sent;
+          await new Promise((r) => setImmediate(r));
+        }
+      },
+    };
+    const err = await failure(createRegistryClient().uploadBlob(repo(registry.host), source));
+    expect(err.code).toBe("Unauthenticated");
+    await expect.poll(() => received.length).toBe(1);
+    // What the client read from its blob, and what reached the registry, stopped well short of it.
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toBeLessThan(big.length / 2);
+    expect(received[0]).toBeLessThan(big.length / 2);
+  });
+
   it("maps a refusal sent before the body was read to its code", async () => {
     const registry = await serve((req, res) => {
       if (req.method === "POST") return void res.writeHead(202, { location: "/upload/1" }).end();

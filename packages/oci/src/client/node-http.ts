@@ -94,9 +94,12 @@ function send(url: URL, outgoing: Outgoing, timeouts: Required<GetOptions>): Pro
   const { method, headers, body } = outgoing;
   return new Promise((resolve, reject) => {
     let response: IncomingMessage | undefined;
+    let bodySent = body === undefined;
     const req = request(url, { method, agent, headers }, (res) => {
       response = res;
       res.on("error", () => {}); // its reader sees it; a body nobody reads must not crash the process
+      // Answered before the whole body went (a challenge, a refusal): the rest is not sent.
+      if (!bodySent) res.once("end", () => bodySent || req.destroy());
       resolve(res);
     });
     // The body's own failure when there is one: the request fails with "socket hang up" then.
@@ -129,7 +132,9 @@ function send(url: URL, outgoing: Outgoing, timeouts: Required<GetOptions>): Pro
           throw bodyFailure;
         }
       };
-      pipeline(Readable.from(marked(), { objectMode: false }), req, () => {});
+      pipeline(Readable.from(marked(), { objectMode: false }), req, () => {
+        bodySent = true;
+      });
     }
   });
 }
