@@ -158,6 +158,23 @@ describe("layerTar", { timeout: 20_000 }, () => {
     expect(ping?.xattrs["user.origin"]?.toString()).toBe("berth");
   });
 
+  it("tars symlinks with their own xattrs, not their targets', a dangling one too", async () => {
+    const root = path.join(dir, "links");
+    await mkdir(root, { recursive: true });
+    await writeFile(path.join(root, "target"), "data");
+    expect(
+      spawnSync("setfattr", ["-n", "user.origin", "-v", "berth", path.join(root, "target")]).status,
+    ).toBe(0);
+    await symlink("target", path.join(root, "link"));
+    await symlink("../gone/nowhere", path.join(root, "dangling"));
+    const got = await entries(await collect(layerTar(root)));
+    expect(got.map((e) => [e.path, e.type, e.linkpath, Object.keys(e.xattrs)])).toEqual([
+      ["dangling", "symlink", "../gone/nowhere", []],
+      ["link", "symlink", "target", []],
+      ["target", "file", "", ["user.origin"]],
+    ]);
+  });
+
   it.skipIf(!isRoot)(
     "includes a device a build step made, or refuses it (what the store holds never has one)",
     async () => {

@@ -55,7 +55,7 @@ function unescapeName(text: string): string {
   return Buffer.from(bytes).toString("utf8");
 }
 
-/** Parses `getfattr -R -P -d -m - -e hex --absolute-names` output. */
+/** Parses `getfattr -h -R -P -d -m - -e hex --absolute-names` output. */
 export function parseGetfattr(output: string): XattrMap {
   const result: XattrMap = new Map();
   let current: Map<string, Buffer> | null = null;
@@ -76,9 +76,12 @@ export function parseGetfattr(output: string): XattrMap {
   return result;
 }
 
-/** Every xattr under `dir` (as root, trusted.* included), with one getfattr run. */
+/**
+ * Every xattr under `dir` (as root, trusted.* included), with one getfattr run. A symlink's are its
+ * own (-h), as a tar entry carries them: not its target's, and a dangling one is no error.
+ */
 export function readXattrs(dir: string): Promise<XattrMap> {
-  const args = ["-R", "-P", "-d", "-m", "-", "-e", "hex", "--absolute-names", dir];
+  const args = ["-h", "-R", "-P", "-d", "-m", "-", "-e", "hex", "--absolute-names", dir];
   return new Promise((resolve, reject) => {
     execFile("getfattr", args, { maxBuffer: GETFATTR_MAX_BYTES, timeout: 600_000 }, (err, stdout, stderr) => {
       if (!err) return resolve(parseGetfattr(stdout));
