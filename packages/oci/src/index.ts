@@ -31,7 +31,7 @@ export {
 export { isOciError, OCI_ERROR_CODES, OciError, type OciErrorCode } from "./errors.ts";
 export { STREAMING_HEAP_GROWING_PERCENT, withGcHeadroom } from "./gc-headroom.ts";
 export { ByteSource } from "./layer/byte-source.ts";
-export { type Compression, detectCompression, GUNZIP_INPUT_BYTES } from "./layer/decompress.ts";
+export { type Compression, coalesce, detectCompression, GUNZIP_INPUT_BYTES } from "./layer/decompress.ts";
 export {
   type LayerTarOptions,
   layerTar,

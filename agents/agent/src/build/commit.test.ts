@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { createRegistryClient, MediaType, parseReference } from "@berth/oci";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -154,5 +155,46 @@ describe("a built image in the content store", () => {
       'CMD ["/app/main.sh"]',
     ]);
     expect(got.config.config.Labels).toEqual({ tier: "web" });
+  });
+});
+
+describe("a step's layer", () => {
+  /** A step's upper dir: a big file first (so gzip and the unpacker are under way), then more. */
+  async function stepDir(): Promise<string> {
+    const step = path.join(work, "step");
+    await mkdir(path.join(step, "srv"), { recursive: true });
+    await writeFile(path.join(step, "a-big"), randomBytes(4 << 20));
+    await writeFile(path.join(step, "srv", "boom"), "the last entry");
+    return step;
+  }
+
+  it("is tarred once into its blob and the store: the blob gunzips to the tar of the diff ID, the layer to the tree", async () => {
+    const step = await stepDir();
+    const layer = (await commitLayer(step, {}, blobs, store))!;
+    const blob = await readFile(blobs.blobPath(layer.digest));
+    expect(sha256(blob)).toBe(layer.digest);
+    expect(layer.size).toBe(blob.length);
+    expect(sha256(gunzipSync(blob))).toBe(layer.diffId);
+    const unpacked = store.layerPath(layer.diffId);
+    expect(
+      (await readFile(path.join(unpacked, "a-big"))).equals(await readFile(path.join(step, "a-big"))),
+    ).toBe(true);
+    expect(await readFile(path.join(unpacked, "srv", "boom"), "utf8")).toBe("the last entry");
+    expect(await blobs.layerBlob(layer.diffId)).toEqual(layer);
+  });
+
+  it("that fails part-way leaves no blob, no layer and no temp file", async () => {
+    const step = await stepDir();
+    const exclude = (rel: string) => {
+      if (rel === "srv/boom") throw new Error("the tree changed under the tar");
+      return false;
+    };
+    await expect(commitLayer(step, { exclude }, blobs, store)).rejects.toThrow(
+      "the tree changed under the tar",
+    );
+    expect(await readdir(blobs.tempDir)).toEqual([]);
+    expect(await readdir(store.tempDir)).toEqual([]);
+    expect(await readdir(path.dirname(blobs.blobPath("sha256:0")))).toEqual([]);
+    expect(await readdir(path.join(work, "state", "images", "layers")).catch(() => [])).toEqual([]);
   });
 });

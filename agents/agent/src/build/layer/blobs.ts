@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { type LayerTarOptions, layerTar, unpackLayer } from "@berth/oci";
+import { coalesce, type LayerTarOptions, layerTar, unpackLayer } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import type { ImageStore } from "../../images/index.ts";
 import { readJson, writeFileAtomic } from "../../images/index.ts";
@@ -81,88 +83,134 @@ export function createBuildBlobs(stateDir: string): BuildBlobs {
   };
 }
 
-/** Write `dir` as a layer tar into the temp dir; null when the tree holds nothing. */
-async function writeTar(dir: string, options: LayerTarOptions, tempDir: string) {
-  const tarFile = path.join(tempDir, `layer-${randomBytes(6).toString("hex")}.tar`);
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const counter = { fileBytes: 0 };
-  const out = createWriteStream(tarFile, { mode: 0o600 });
-  try {
-    await pipeline(async function* () {
-      for await (const chunk of layerTar(dir, { ...options, counter })) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        yield chunk;
-      }
-    }, out);
-  } catch (err) {
-    await rm(tarFile, { force: true });
-    throw err;
-  }
-  return {
-    tarFile,
-    diffId: `sha256:${hash.digest("hex")}`,
-    empty: bytes <= 1024,
-    fileBytes: counter.fileBytes,
-  };
+/** How much of the tar may wait for gzip or the unpacker before the tar pauses (per consumer). */
+const TEE_BYTES = 1024 * 1024;
+/**
+ * The tar goes to its consumers in pieces of at least this size, not as a header, a small file and
+ * its padding: each write to gzip is a trip to the thread pool (a 300 MB context of 12,800 files
+ * took 20 s to commit in the tar's own pieces, 15 s in these).
+ */
+const PIECE_BYTES = 256 * 1024;
+/** gzip's output buffers (the stream default is 16 KiB): fewer, larger chunks to hash and write. */
+const GZIP_CHUNK_BYTES = 256 * 1024;
+
+/** One pass over a layer's tar: what it made. */
+interface TarredLayer {
+  /** sha256 of the tar. */
+  diffId: string;
+  /** At most the end-of-archive blocks: the tree holds nothing. */
+  empty: boolean;
+  fileBytes: number;
+  /** The gzip blob, in a temp file of the build's store until it is renamed into place. */
+  gzip: { file: string; digest: string; size: number };
 }
 
-async function gzipBlob(tarFile: string, blobs: BuildBlobs): Promise<{ digest: string; size: number }> {
-  const temp = path.join(blobs.tempDir, `gz-${randomBytes(6).toString("hex")}`);
-  const hash = createHash("sha256");
-  let size = 0;
+/**
+ * Tars `dir` once (layerTar: reproducible), hashing the tar while gzip compresses it into a blob
+ * and, given `unpackInto`, the unpacker makes the layer's directory from it: gzip works on the
+ * thread pool while this thread tars and unpacks, so the whole takes about as long as gzip alone
+ * (a commit used to write the tar to a file, then gzip it and unpack it from there). The tar waits
+ * for the slower consumer (TEE_BYTES each). A failure of any part stops the others and removes the
+ * blob's file. The caller removes the directory, and the blob's file when it does not keep it.
+ */
+async function tarOnce(
+  dir: string,
+  options: LayerTarOptions,
+  blobs: BuildBlobs,
+  unpackInto: string | null,
+): Promise<TarredLayer> {
+  const file = path.join(blobs.tempDir, `gz-${randomBytes(6).toString("hex")}`);
   try {
-    await pipeline(
-      createReadStream(tarFile),
-      createGzip(),
+    return await tarInto(dir, options, file, unpackInto);
+  } catch (err) {
+    await rm(file, { force: true });
+    throw err;
+  }
+}
+
+async function tarInto(
+  dir: string,
+  options: LayerTarOptions,
+  file: string,
+  unpackInto: string | null,
+): Promise<TarredLayer> {
+  const failed = new AbortController();
+  const { signal } = failed;
+  const watched = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((err: unknown) => {
+      failed.abort(err);
+      throw err;
+    });
+  const gzip = createGzip({ chunkSize: GZIP_CHUNK_BYTES });
+  const blobHash = createHash("sha256");
+  let size = 0;
+  const zipped = watched(
+    pipeline(
+      gzip,
       async function* (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
-          hash.update(chunk);
+          blobHash.update(chunk);
           size += chunk.length;
           yield chunk;
         }
       },
-      createWriteStream(temp, { mode: 0o644 }),
-    );
-    const digest = `sha256:${hash.digest("hex")}`;
-    await rename(temp, blobs.blobPath(digest));
-    return { digest, size };
-  } finally {
-    await rm(temp, { force: true });
+      createWriteStream(file, { mode: 0o644 }),
+    ),
+  );
+  const toUnpack = unpackInto === null ? null : new PassThrough({ highWaterMark: TEE_BYTES });
+  const unpacked =
+    toUnpack === null ? null : watched(unpackLayer(toUnpack, unpackInto!, { whiteouts: "overlay" }));
+  const tarHash = createHash("sha256");
+  const counter = { fileBytes: 0 };
+  let bytes = 0;
+  try {
+    for await (const chunk of coalesce(layerTar(dir, { ...options, counter }), PIECE_BYTES)) {
+      signal.throwIfAborted();
+      tarHash.update(chunk);
+      bytes += chunk.length;
+      const waits: Promise<unknown>[] = [];
+      if (!gzip.write(chunk)) waits.push(once(gzip, "drain", { signal }));
+      if (toUnpack && !toUnpack.write(chunk)) waits.push(once(toUnpack, "drain", { signal }));
+      await Promise.all(waits);
+    }
+  } catch (err) {
+    // What failed first; the others stop too (an unpacker given a cut tar fails) and are waited for.
+    const cause: unknown = signal.aborted ? signal.reason : err;
+    gzip.destroy();
+    toUnpack?.end();
+    await Promise.allSettled([zipped, unpacked]);
+    throw cause;
   }
+  gzip.end();
+  toUnpack?.end();
+  const [gzipped, unpackedResult] = await Promise.allSettled([zipped, unpacked]);
+  if (gzipped.status === "rejected") throw gzipped.reason;
+  if (unpackedResult.status === "rejected") throw unpackedResult.reason;
+  const result = unpackedResult.value;
+  const diffId = `sha256:${tarHash.digest("hex")}`;
+  if (result && result.diffId !== diffId) {
+    throw new BerthError("Internal", `layer unpacked to ${result.diffId}, expected ${diffId}`);
+  }
+  return {
+    diffId,
+    empty: bytes <= 1024,
+    fileBytes: counter.fileBytes,
+    gzip: { file, digest: `sha256:${blobHash.digest("hex")}`, size },
+  };
 }
 
-/** Unpack the tar into the image store under its diff ID (once; another writer's copy stays). */
-async function intoStore(tarFile: string, diffId: string, store: ImageStore): Promise<void> {
+/** Moves a layer unpacked in `staging` into the image store under its diff ID (once; another writer's copy stays). */
+async function intoStore(staging: string, diffId: string, store: ImageStore): Promise<void> {
   const target = store.layerPath(diffId);
-  if (
-    await stat(target).then(
-      () => true,
-      () => false,
-    )
-  )
-    return;
-  await mkdir(store.tempDir, { recursive: true });
-  const staging = path.join(store.tempDir, `build-${randomBytes(6).toString("hex")}`);
-  try {
-    const result = await unpackLayer(createReadStream(tarFile), staging, { whiteouts: "overlay" });
-    if (result.diffId !== diffId) {
-      throw new BerthError("Internal", `layer unpacked to ${result.diffId}, expected ${diffId}`);
-    }
-    await mkdir(path.dirname(target), { recursive: true });
-    await rename(staging, target).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
-    });
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  await mkdir(path.dirname(target), { recursive: true });
+  await rename(staging, target).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
+  });
 }
 
 /**
- * Turn a directory in overlay form (a step's upper dir) into a layer: tar,
- * gzip blob, unpacked into the image store under its diff ID. Null when the
- * step changed nothing.
+ * Turn a directory in overlay form (a step's upper dir) into a layer in one pass (tarOnce): gzip
+ * blob, unpacked into the image store under its diff ID. Null when the step changed nothing.
  */
 export async function commitLayer(
   dir: string,
@@ -172,16 +220,23 @@ export async function commitLayer(
 ): Promise<LayerBlob | null> {
   await mkdir(blobs.tempDir, { recursive: true });
   await mkdir(path.dirname(blobs.blobPath("sha256:0")), { recursive: true });
-  const { tarFile, diffId, empty, fileBytes } = await writeTar(dir, options, blobs.tempDir);
+  await mkdir(store.tempDir, { recursive: true });
+  const staging = path.join(store.tempDir, `build-${randomBytes(6).toString("hex")}`);
+  let file: string | null = null;
   try {
-    if (empty) return null;
-    const { digest, size } = await gzipBlob(tarFile, blobs);
-    await intoStore(tarFile, diffId, store);
+    const tarred = await tarOnce(dir, options, blobs, staging);
+    file = tarred.gzip.file;
+    if (tarred.empty) return null;
+    const { diffId, fileBytes } = tarred;
+    const { digest, size } = tarred.gzip;
+    await rename(file, blobs.blobPath(digest));
+    await intoStore(staging, diffId, store);
     const blob = { diffId, digest, size, fileBytes };
     await blobs.recordLayerBlob(diffId, blob);
     return blob;
   } finally {
-    await rm(tarFile, { force: true });
+    await rm(staging, { recursive: true, force: true });
+    if (file) await rm(file, { force: true });
   }
 }
 
@@ -198,13 +253,16 @@ export async function blobForStoreLayer(
   const known = await blobs.layerBlob(storeDiffId);
   if (known) return known;
   await mkdir(blobs.tempDir, { recursive: true });
-  const { tarFile, diffId, fileBytes } = await writeTar(store.layerPath(storeDiffId), {}, blobs.tempDir);
+  await mkdir(path.dirname(blobs.blobPath("sha256:0")), { recursive: true });
+  const tarred = await tarOnce(store.layerPath(storeDiffId), {}, blobs, null);
   try {
-    const { digest, size } = await gzipBlob(tarFile, blobs);
+    const { diffId, fileBytes } = tarred;
+    const { digest, size } = tarred.gzip;
+    await rename(tarred.gzip.file, blobs.blobPath(digest));
     const blob = { diffId, digest, size, fileBytes };
     await blobs.recordLayerBlob(storeDiffId, blob);
     return blob;
   } finally {
-    await rm(tarFile, { force: true });
+    await rm(tarred.gzip.file, { force: true });
   }
 }

@@ -3,6 +3,7 @@ import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
+  coalesce,
   END_OF_ARCHIVE,
   entryHeader,
   formatReference,
@@ -32,6 +33,8 @@ import type { ImageRecord } from "../types.ts";
 export const REF_NAME = "org.opencontainers.image.ref.name";
 export const CONTAINERD_NAME = "io.containerd.image.name";
 const LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
+/** The archive is written in pieces of about this size (headers and small files joined). */
+const WRITE_BYTES = 256 * 1024;
 
 interface Blob {
   digest: string;
@@ -183,27 +186,6 @@ async function* layerBlob(blob: Blob): AsyncGenerator<Buffer> {
   yield paddingBlock(size);
 }
 
-/** Joins small buffers into writes of about 256 KiB. */
-async function* coalesce(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const limit = 256 * 1024;
-  let parts: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of source) {
-    if (chunk.length >= limit && bytes === 0) {
-      yield chunk;
-      continue;
-    }
-    parts.push(chunk);
-    bytes += chunk.length;
-    if (bytes >= limit) {
-      yield Buffer.concat(parts, bytes);
-      parts = [];
-      bytes = 0;
-    }
-  }
-  if (bytes > 0) yield Buffer.concat(parts, bytes);
-}
-
 async function* entries(plan: SavePlan): AsyncGenerator<Buffer> {
   yield* smallFile("oci-layout", Buffer.from(JSON.stringify({ imageLayoutVersion: "1.0.0" })));
   yield dirHeader("blobs/");
@@ -225,7 +207,7 @@ async function* entries(plan: SavePlan): AsyncGenerator<Buffer> {
 
 /** The OCI image layout tarball of a plan, as a stream of buffers. */
 export function layoutTarball(plan: SavePlan): AsyncGenerator<Buffer> {
-  return coalesce(entries(plan));
+  return coalesce(entries(plan), WRITE_BYTES) as AsyncGenerator<Buffer>;
 }
 
 /**
