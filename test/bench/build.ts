@@ -25,7 +25,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { median, need, timed } from "./support.ts";
+import { median, need, seriesTable, timed } from "./support.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const { values } = parseArgs({
@@ -162,14 +162,7 @@ async function main() {
     process.stdout.write(
       `\ncontext: ${mb.toFixed(0)} MB${made ? `, ${made.files} files` : ""}; ${RUNS} runs, interleaved\n\n`,
     );
-    process.stdout.write("series                  median s    MB/s   each run, s\n");
-    const row = (name: string, runs: number[]) => {
-      const s = median(runs);
-      const each = runs.map((t) => t.toFixed(2)).join(" ");
-      process.stdout.write(
-        `${name.padEnd(22)}${s.toFixed(2).padStart(10)}${(mb / s).toFixed(0).padStart(8)}   ${each}\n`,
-      );
-    };
+    const row = seriesTable(mb);
     row("berth-agent build", times.berth);
     if (COMPARE) row(`  ${path.basename(COMPARE)}`.slice(0, 22), times.compare);
     row("podman build", times.podman);

@@ -45,7 +45,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { type RegistryPeer, startRegistryPeer } from "../../agents/agent/src/images/pull/interop-support.ts";
 import { END_OF_ARCHIVE, entryHeader, paddingBlock } from "../../packages/oci/src/layer/tar-writer.ts";
-import { median, need, timed } from "./support.ts";
+import { median, need, seriesTable, timed } from "./support.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_AGENT = path.join(ROOT, "agents/agent/dist/berth-agent.js");
@@ -350,14 +350,7 @@ async function main() {
     process.stdout.write(
       `\nimage: ${mb.toFixed(0)} MB uncompressed (${(gzBytes / 1024 / 1024).toFixed(0)} MB gzip) in ${LAYERS} layers, ${files} files; ${RUNS} runs, interleaved, loopback\n\n`,
     );
-    process.stdout.write("series                  median s    MB/s   each run, s\n");
-    const row = (name: string, runs: number[]) => {
-      const s = median(runs);
-      const each = runs.map((t) => t.toFixed(2)).join(" ");
-      process.stdout.write(
-        `${name.padEnd(22)}${s.toFixed(2).padStart(10)}${(mb / s).toFixed(0).padStart(8)}   ${each}\n`,
-      );
-    };
+    const row = seriesTable(mb);
     row("berth-agent pull", times.berth);
     if (COMPARE) row(`  ${path.basename(COMPARE)}`.slice(0, 22), times.compare);
     if (values.load) {

@@ -33,3 +33,18 @@ export { freePort } from "../support/ports.ts";
 
 /** The middle value (the upper one of the two middles for an even count). */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Prints the header of a table of timed series and returns the row printer: a series' median in
+ * seconds, its throughput for `mb` megabytes (MiB), and every run.
+ */
+export function seriesTable(mb: number): (name: string, runs: number[]) => void {
+  process.stdout.write("series                  median s    MB/s   each run, s\n");
+  return (name, runs) => {
+    const s = median(runs);
+    const each = runs.map((t) => t.toFixed(2)).join(" ");
+    process.stdout.write(
+      `${name.padEnd(22)}${s.toFixed(2).padStart(10)}${(mb / s).toFixed(0).padStart(8)}   ${each}\n`,
+    );
+  };
+}
