@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { digestOf, MediaType, parseImageConfig, parseManifest } from "@berth/oci";
@@ -247,6 +247,24 @@ describeRoot("berth-agent build (real containers)", () => {
     const again = await pulling.build({ ...options, noCache: true });
     expect(again.cached).toBe(0);
     expect(pulled).toHaveLength(1); // in the store now
+  });
+
+  it("a COPY of a link out of the root or a name that is not UTF-8 fails the step by name; dangling links are copied", async () => {
+    const context = await writeContext({ Dockerfile: "FROM scratch\nCOPY . /app/\n", "data.txt": "data" });
+    await symlink("../nowhere", path.join(context, "dangling"));
+    const built = await build(context, { tags: ["links:1"] });
+    expect(built.result.names).toEqual(["links:1"]);
+    await symlink("../../../outside", path.join(context, "out"));
+    const out = await build(context).catch((e: unknown) => e);
+    expect(out).toBeInstanceOf(BuildStepError);
+    expect((out as Error).message).toBe(
+      'step 2/2 (COPY, Dockerfile:2): layer entry "app/out": symlink target "../../../outside" points outside the root',
+    );
+    await rm(path.join(context, "out"));
+    await writeFile(Buffer.concat([Buffer.from(`${context}/caf`), Buffer.from([0xe9])]), "latin-1");
+    await expect(build(context)).rejects.toThrow(
+      /step 2\/2 \(COPY, Dockerfile:2\): ".*": the file name is not UTF-8/,
+    );
   });
 
   it("names an unsupported instruction and its line", async () => {

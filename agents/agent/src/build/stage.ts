@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { stat } from "node:fs/promises";
+import { isOciError, type LayerTarOptions } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import { DEFAULT_IMAGE_PATH } from "../images/index.ts";
 import type { RuncRuntime } from "../runtime/runc/runtime.ts";
@@ -39,6 +40,23 @@ export interface StageContext {
 }
 
 const short = (digest: string) => digest.slice(digest.indexOf(":") + 1, digest.indexOf(":") + 13);
+
+/**
+ * A step's changes as a layer. An entry the store refuses (a symlink that points out of the root,
+ * a device) fails the step, named, as the user's to fix.
+ */
+async function commitStep(
+  ctx: StageContext,
+  upperDir: string,
+  options: LayerTarOptions,
+  where: string,
+): Promise<LayerBlob | null> {
+  return commitLayer(upperDir, options, ctx.blobs, ctx.deps.images).catch((err: unknown) => {
+    if (isOciError(err) && err.code === "InvalidArgument")
+      throw new BuildStepError(`${where}: ${err.message}`, null, err);
+    throw err;
+  });
+}
 
 /** A failed step: which one, where, and (for RUN) the command's exit code. */
 export class BuildStepError extends BerthError {
@@ -125,7 +143,7 @@ async function runRun(
           run.exitCode,
         );
       }
-      return await commitLayer(run.upperDir, { exclude: isRuntimeArtifact }, ctx.blobs, ctx.deps.images);
+      return await commitStep(ctx, run.upperDir, { exclude: isRuntimeArtifact }, where);
     } finally {
       await run.remove();
     }
@@ -236,7 +254,7 @@ async function step(
               tempDir: ctx.workDir,
             }),
           );
-          return commitLayer(`${dir}/upper`, {}, ctx.blobs, ctx.deps.images);
+          return commitStep(ctx, `${dir}/upper`, {}, where);
         });
         return { layer, config: state.config, history: history(evaluated.createdBy, layer) };
       });

@@ -57,6 +57,19 @@ describe("selectSources", () => {
     }
   });
 
+  it("refuses a file name that is not UTF-8 by name, unless .dockerignore hides it", async () => {
+    const latin1 = Buffer.concat([Buffer.from(path.join(root, "src", "caf")), Buffer.from([0xe9])]);
+    await writeFile(latin1, "a name in Latin-1");
+    const err = await selectSources(tree, ["."]).catch((e: unknown) => e);
+    expect(isBerthError(err) && err.code).toBe("InvalidArgument");
+    expect((err as Error).message).toBe(
+      '"src/caf\ufffd": the file name is not UTF-8 (bytes 636166e9); rename it or leave it out with .dockerignore',
+    );
+    const hidden = { ...tree, ignore: createIgnoreMatcher(["node_modules", "*.env", "src/caf*"]) };
+    const all = (await selectSources(hidden, ["."]))[0]!.entries.map((e) => e.rel);
+    expect(all).toEqual(["a.txt", "b.txt", "c.md", "src", "src/lib", "src/lib/util.js", "src/main.js"]);
+  });
+
   it("never leaves the root", () => {
     expect(cleanSource("../../etc/passwd")).toBe("etc/passwd");
     expect(cleanSource("/abs/./x/")).toBe("abs/x");

@@ -50,11 +50,33 @@ async function lstatOrNull(p: string): Promise<Stats | null> {
   return lstat(p).catch(() => null);
 }
 
+/**
+ * The names in a directory, sorted. A name that is not UTF-8 cannot be given back to the file
+ * system as a string (Node would look up other bytes), so it is refused by name, unless
+ * .dockerignore hides it.
+ */
+async function names(tree: Tree, abs: string, dirRel: string): Promise<string[]> {
+  const result: string[] = [];
+  for (const raw of await readdir(abs, { encoding: "buffer" })) {
+    const name = raw.toString("utf8");
+    if (Buffer.from(name, "utf8").equals(raw)) {
+      result.push(name);
+      continue;
+    }
+    const rel = dirRel === "" ? name : `${dirRel}/${name}`;
+    if (tree.ignore?.ignores(rel)) continue;
+    throw new BerthError(
+      "InvalidArgument",
+      `${JSON.stringify(rel)}: the file name is not UTF-8 (bytes ${raw.toString("hex")}); rename it or leave it out with .dockerignore`,
+    );
+  }
+  return result.sort();
+}
+
 /** Every entry below `dir` (rel to the tree), sorted, parents first, ignored ones left out. */
 async function walk(tree: Tree, dirRel: string, out: SourceEntry[], base: string): Promise<void> {
   const abs = path.join(tree.root, dirRel);
-  const names = (await readdir(abs)).sort();
-  for (const name of names) {
+  for (const name of await names(tree, abs, dirRel)) {
     const rel = dirRel === "" ? name : `${dirRel}/${name}`;
     const stats = await lstat(path.join(abs, name));
     if (hidden(tree, rel, stats)) continue;

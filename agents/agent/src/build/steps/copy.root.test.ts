@@ -35,6 +35,7 @@ beforeEach(async () => {
   await utimes(path.join(context, "app", "lib", "deep", "data.txt"), 1_600_000_000, 1_600_000_000);
   await symlink("deep/data.txt", path.join(context, "app", "lib", "link"));
   await symlink("../../nowhere", path.join(context, "app", "lib", "dangling"));
+  await utimes(path.join(context, "app", "lib"), 1_500_000_000, 1_500_000_000);
   await mkdir(path.join(root, "srv"), { recursive: true });
   // The image's /data is a symlink to /srv: what COPY writes to /data lands in the root's /srv.
   await symlink("/srv", path.join(root, "data"));
@@ -55,7 +56,7 @@ const copy = async (dest: string, owner: { uid: number; gid: number } | null = n
   });
 
 describeRoot("COPY into a step's root", () => {
-  it("copies a tree with its modes, mtimes and links, a dangling link too", async () => {
+  it("copies a tree with its modes, owners, mtimes (directories' too) and links, a dangling link too", async () => {
     await copy("/opt/app/", { uid: 1000, gid: 1000 });
     const at = (rel: string) => path.join(root, "opt", "app", rel);
     expect(await readFile(at("lib/deep/data.txt"), "utf8")).toBe("data");
@@ -63,6 +64,8 @@ describeRoot("COPY into a step's root", () => {
     expect([script.mode & 0o7777, script.uid, script.gid]).toEqual([0o755, 1000, 1000]);
     expect((await lstat(at("lib/deep/data.txt"))).mtimeMs).toBe(1_600_000_000_000);
     expect((await lstat(at("lib/deep"))).uid).toBe(1000);
+    // A directory keeps its own mtime, though its children were added after it.
+    expect((await lstat(at("lib"))).mtimeMs).toBe(1_500_000_000_000);
     expect(await readlink(at("lib/link"))).toBe("deep/data.txt");
     expect(await readlink(at("lib/dangling"))).toBe("../../nowhere");
   });
