@@ -1,15 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PassThrough } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
-import { coalesce, type LayerTarOptions, layerTar, unpackLayer } from "@berth/oci";
+import { coalesce, type LayerTarOptions, layerTar, unpackLayer, withGcHeadroom } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import type { ImageStore } from "../../images/index.ts";
 import { readJson, writeFileAtomic } from "../../images/index.ts";
+import { ParallelGzip } from "./parallel-gzip.ts";
 
 /**
  * The build's content store, `<stateDir>/build/`: compressed layer blobs,
@@ -91,8 +89,6 @@ const TEE_BYTES = 1024 * 1024;
  * took 20 s to commit in the tar's own pieces, 15 s in these).
  */
 const PIECE_BYTES = 256 * 1024;
-/** gzip's output buffers (the stream default is 16 KiB): fewer, larger chunks to hash and write. */
-const GZIP_CHUNK_BYTES = 256 * 1024;
 
 /** One pass over a layer's tar: what it made. */
 interface TarredLayer {
@@ -107,10 +103,10 @@ interface TarredLayer {
 
 /**
  * Tars `dir` once (layerTar: reproducible), hashing the tar while gzip compresses it into a blob
- * and, given `unpackInto`, the unpacker makes the layer's directory from it: gzip works on the
- * thread pool while this thread tars and unpacks, so the whole takes about as long as gzip alone
- * (a commit used to write the tar to a file, then gzip it and unpack it from there). The tar waits
- * for the slower consumer (TEE_BYTES each). A failure of any part stops the others and removes the
+ * and, given `unpackInto`, the unpacker makes the layer's directory from it. gzip compresses
+ * members of the tar on the thread pool, several at a time (ParallelGzip), while this thread tars
+ * and unpacks (a commit used to write the tar to a file, then gzip it in one stream and unpack it
+ * from the file). The tar waits for the slower consumer. A failure of any part stops the others and removes the
  * blob's file. The caller removes the directory, and the blob's file when it does not keep it.
  */
 async function tarOnce(
@@ -121,7 +117,8 @@ async function tarOnce(
 ): Promise<TarredLayer> {
   const file = path.join(blobs.tempDir, `gz-${randomBytes(6).toString("hex")}`);
   try {
-    return await tarInto(dir, options, file, unpackInto);
+    // The GC headroom, as for a pull: the blocks in flight would start a full collection often.
+    return await withGcHeadroom(() => tarInto(dir, options, file, unpackInto));
   } catch (err) {
     await rm(file, { force: true });
     throw err;
@@ -141,52 +138,34 @@ async function tarInto(
       failed.abort(err);
       throw err;
     });
-  const gzip = createGzip({ chunkSize: GZIP_CHUNK_BYTES });
-  const blobHash = createHash("sha256");
-  let size = 0;
-  const zipped = watched(
-    pipeline(
-      gzip,
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          blobHash.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
-      },
-      createWriteStream(file, { mode: 0o644 }),
-    ),
-  );
+  const gzip = await ParallelGzip.create(file);
   const toUnpack = unpackInto === null ? null : new PassThrough({ highWaterMark: TEE_BYTES });
   const unpacked =
     toUnpack === null ? null : watched(unpackLayer(toUnpack, unpackInto!, { whiteouts: "overlay" }));
   const tarHash = createHash("sha256");
   const counter = { fileBytes: 0 };
   let bytes = 0;
+  let blob: { digest: string; size: number };
   try {
     for await (const chunk of coalesce(layerTar(dir, { ...options, counter }), PIECE_BYTES)) {
       signal.throwIfAborted();
       tarHash.update(chunk);
       bytes += chunk.length;
-      const waits: Promise<unknown>[] = [];
-      if (!gzip.write(chunk)) waits.push(once(gzip, "drain", { signal }));
-      if (toUnpack && !toUnpack.write(chunk)) waits.push(once(toUnpack, "drain", { signal }));
-      await Promise.all(waits);
+      toUnpack?.write(chunk);
+      await watched(gzip.write(chunk));
+      // Asked after gzip's turn: the unpacker may have drained meanwhile.
+      if (toUnpack?.writableNeedDrain) await once(toUnpack, "drain", { signal });
     }
+    toUnpack?.end();
+    blob = await watched(gzip.end());
   } catch (err) {
     // What failed first; the others stop too (an unpacker given a cut tar fails) and are waited for.
     const cause: unknown = signal.aborted ? signal.reason : err;
-    gzip.destroy();
     toUnpack?.end();
-    await Promise.allSettled([zipped, unpacked]);
+    await Promise.allSettled([gzip.abort(), unpacked]);
     throw cause;
   }
-  gzip.end();
-  toUnpack?.end();
-  const [gzipped, unpackedResult] = await Promise.allSettled([zipped, unpacked]);
-  if (gzipped.status === "rejected") throw gzipped.reason;
-  if (unpackedResult.status === "rejected") throw unpackedResult.reason;
-  const result = unpackedResult.value;
+  const result = unpacked === null ? null : await unpacked;
   const diffId = `sha256:${tarHash.digest("hex")}`;
   if (result && result.diffId !== diffId) {
     throw new BerthError("Internal", `layer unpacked to ${result.diffId}, expected ${diffId}`);
@@ -195,7 +174,7 @@ async function tarInto(
     diffId,
     empty: bytes <= 1024,
     fileBytes: counter.fileBytes,
-    gzip: { file, digest: `sha256:${blobHash.digest("hex")}`, size },
+    gzip: { file, ...blob },
   };
 }
 
