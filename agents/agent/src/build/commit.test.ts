@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -181,6 +181,17 @@ describe("a step's layer", () => {
     ).toBe(true);
     expect(await readFile(path.join(unpacked, "srv", "boom"), "utf8")).toBe("the last entry");
     expect(await blobs.layerBlob(layer.diffId)).toEqual(layer);
+  });
+
+  it("the store refuses (a link out of the root, first) fails with the refusal, leaving nothing", async () => {
+    const step = await stepDir();
+    await symlink("../../../outside", path.join(step, "0-link"));
+    await expect(commitLayer(step, {}, blobs, store)).rejects.toMatchObject({
+      code: "InvalidArgument",
+      message: expect.stringContaining('"0-link": symlink target "../../../outside" points outside the root'),
+    });
+    expect(await readdir(blobs.tempDir)).toEqual([]);
+    expect(await readdir(store.tempDir)).toEqual([]);
   });
 
   it("that fails part-way leaves no blob, no layer and no temp file", async () => {

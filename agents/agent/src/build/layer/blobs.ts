@@ -142,6 +142,8 @@ async function tarInto(
   const toUnpack = unpackInto === null ? null : new PassThrough({ highWaterMark: TEE_BYTES });
   const unpacked =
     toUnpack === null ? null : watched(unpackLayer(toUnpack, unpackInto!, { whiteouts: "overlay" }));
+  // Awaited once the tar is sent; a failure before then reaches the loop through `signal`.
+  unpacked?.catch(() => {});
   const tarHash = createHash("sha256");
   const counter = { fileBytes: 0 };
   let bytes = 0;
