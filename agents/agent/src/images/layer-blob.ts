@@ -2,13 +2,12 @@
 // made again, from its directory (reproducibly) or from its kept uncompressed tar, or reused from
 // where it came from.
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
-import { constants, createGzip } from "node:zlib";
-import { layerTar, MediaType } from "@berth/oci";
+import { coalesce, layerTar, MediaType } from "@berth/oci";
 import { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
+import { ParallelGzip } from "./parallel-gzip.ts";
 import { digestHex } from "./reference.ts";
 import type { ImageStore } from "./store.ts";
 
@@ -40,8 +39,8 @@ interface LayerBlobRecord {
 }
 
 const MAX_SOURCES = 8;
-/** Fixed so the same directory always gives the same bytes (with the same zlib). */
-const GZIP_LEVEL = constants.Z_DEFAULT_COMPRESSION;
+/** The tar reaches gzip in pieces of at least this size (a header or a small file is too small a trip). */
+const TAR_PIECE_BYTES = 256 * 1024;
 
 const recordDir = (store: ImageStore) => path.join(store.root, "layer-blobs");
 const recordFile = (store: ImageStore, diffId: string) =>
@@ -81,9 +80,10 @@ export async function rememberLayerBlob(
 /**
  * The stored layer `diffId` as a gzip blob: its directory tarred reproducibly (sorted names, overlay
  * whiteouts and opaque directories back as `.wh.` entries, hard links kept: @berth/oci's layerTar)
- * and compressed at a fixed level, into a temp file of the store. Given `tarFile` (the layer's
- * uncompressed blob, as a load of Docker's old format keeps it), that tar is compressed as it is,
- * so the diff ID stays the layer's. Hashes both the tar (diff ID) and the blob (digest) on the way,
+ * and compressed by ParallelGzip (members at fixed offsets, the default level: the same directory
+ * always gives the same bytes with the same zlib), into a temp file of the store. Given `tarFile`
+ * (the layer's uncompressed blob, as a load of Docker's old format keeps it), that tar is
+ * compressed as it is, so the diff ID stays the layer's. Hashes both the tar (diff ID) and the blob (digest) on the way,
  * and remembers the result for the layer.
  */
 export async function gzipLayerBlob(
@@ -97,33 +97,28 @@ export async function gzipLayerBlob(
     `blob-${digestHex(diffId).slice(0, 12)}-${randomBytes(6).toString("hex")}.gz`,
   );
   const tarHash = createHash("sha256");
-  const blobHash = createHash("sha256");
-  let size = 0;
+  let gzipped: { digest: string; size: number };
   try {
-    const tar = async function* () {
-      const source: AsyncIterable<Buffer> = tarFile
-        ? createReadStream(tarFile, { highWaterMark: 256 * 1024 })
-        : layerTar(store.layerPath(diffId));
+    const gzip = await ParallelGzip.create(file);
+    try {
+      const source: AsyncIterable<Uint8Array> = tarFile
+        ? createReadStream(tarFile, { highWaterMark: TAR_PIECE_BYTES })
+        : coalesce(layerTar(store.layerPath(diffId)), TAR_PIECE_BYTES);
       for await (const chunk of source) {
         tarHash.update(chunk);
-        yield chunk;
+        await gzip.write(chunk);
       }
-    };
-    const count = async function* (source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        blobHash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-    };
-    await pipeline(tar, createGzip({ level: GZIP_LEVEL }), count, createWriteStream(file, { mode: 0o600 }));
+      gzipped = await gzip.end();
+    } catch (err) {
+      await gzip.abort();
+      throw err;
+    }
   } catch (err) {
     await rm(file, { force: true });
     throw err;
   }
   const blob = {
-    digest: `sha256:${blobHash.digest("hex")}`,
-    size,
+    ...gzipped,
     mediaType: MediaType.OciLayerGzip,
     diffId: `sha256:${tarHash.digest("hex")}`,
   };

@@ -7,7 +7,7 @@ import { coalesce, type LayerTarOptions, layerTar, unpackLayer, withGcHeadroom }
 import { BerthError } from "@berth/protocol";
 import type { ImageStore } from "../../images/index.ts";
 import { readJson, writeFileAtomic } from "../../images/index.ts";
-import { ParallelGzip } from "./parallel-gzip.ts";
+import { ParallelGzip } from "../../images/parallel-gzip.ts";
 
 /**
  * The build's content store, `<stateDir>/build/`: compressed layer blobs,
