@@ -19,13 +19,12 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { median, need, seriesTable, timed } from "./support.ts";
+import { median, need, seriesTable, settleCaches, timed } from "./support.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const { values } = parseArgs({
@@ -88,12 +87,8 @@ async function makeContext(dir: string): Promise<{ bytes: number; files: number 
 
 /** Sync, and as root drop the page cache and read the context back in (see pull-unpack.ts). */
 function settle(context: string): void {
-  spawnSync("sync");
-  if (!isRoot) return;
-  writeFileSync("/proc/sys/vm/drop_caches", "3\n");
-  spawnSync("sh", ["-c", 'find "$1" -type f -exec cat {} + >/dev/null', "sh", context]);
-  const programs = [process.execPath, AGENT, ...(COMPARE ? [COMPARE] : [])];
-  spawnSync("sh", ["-c", 'cat "$@" $(command -v podman) >/dev/null', "sh", ...programs]);
+  const files = [process.execPath, AGENT, ...(COMPARE ? [COMPARE] : [])];
+  settleCaches(isRoot, { dirs: [context], programs: ["podman"], files });
 }
 
 async function main() {

@@ -36,7 +36,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -45,7 +45,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { type RegistryPeer, startRegistryPeer } from "../../agents/agent/src/images/pull/interop-support.ts";
 import { END_OF_ARCHIVE, entryHeader, paddingBlock } from "../../packages/oci/src/layer/tar-writer.ts";
-import { median, need, seriesTable, timed } from "./support.ts";
+import { median, need, seriesTable, settleCaches, timed } from "./support.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_AGENT = path.join(ROOT, "agents/agent/dist/berth-agent.js");
@@ -189,13 +189,9 @@ async function makeLayout(
  */
 const DROP_CACHES = isRoot && !values["keep-cache"];
 function settle(registry: RegistryPeer, warm: string[] = []): void {
-  spawnSync("sync");
-  if (!DROP_CACHES) return;
-  writeFileSync("/proc/sys/vm/drop_caches", "3\n");
-  // Back in: the registry's blobs and every program a step runs (node alone is ~100 MB).
-  spawnSync("sh", ["-c", 'find "$1" -type f -exec cat {} + >/dev/null', "sh", registry.dataDir]);
-  const programs = [process.execPath, AGENT, ...(COMPARE ? [COMPARE] : [])];
-  spawnSync("sh", ["-c", 'cat "$@" $(command -v skopeo umoci) >/dev/null', "sh", ...programs, ...warm]);
+  // Node alone is ~100 MB.
+  const files = [process.execPath, AGENT, ...(COMPARE ? [COMPARE] : []), ...warm];
+  settleCaches(DROP_CACHES, { dirs: [registry.dataDir], programs: ["skopeo", "umoci"], files });
 }
 
 /** The blob files of an agent's store (what its push reads). */

@@ -1,5 +1,6 @@
 /** What the benchmarks share: checking for a program, timing one run of it, a free port, a median. */
 import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 
 /** Throw, naming the Debian package, when `program` is not on PATH. */
 export function need(program: string, pkg: string): void {
@@ -47,4 +48,22 @@ export function seriesTable(mb: number): (name: string, runs: number[]) => void 
       `${name.padEnd(22)}${s.toFixed(2).padStart(10)}${(mb / s).toFixed(0).padStart(8)}   ${each}\n`,
     );
   };
+}
+
+/**
+ * Writes back what earlier steps left dirty and, when `drop`, empties the page cache and reads back
+ * in every file under `dirs`, the `programs` on PATH and the `files`: the next timed step then
+ * pays neither another's write-back nor the disk.
+ */
+export function settleCaches(
+  drop: boolean,
+  warm: { dirs: string[]; programs: string[]; files: string[] },
+): void {
+  spawnSync("sync");
+  if (!drop) return;
+  writeFileSync("/proc/sys/vm/drop_caches", "3\n");
+  for (const dir of warm.dirs)
+    spawnSync("sh", ["-c", 'find "$1" -type f -exec cat {} + >/dev/null', "sh", dir]);
+  const onPath = warm.programs.map((p) => `$(command -v ${p})`).join(" ");
+  spawnSync("sh", ["-c", `cat "$@" ${onPath} >/dev/null`, "sh", ...warm.files]);
 }

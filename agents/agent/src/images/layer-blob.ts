@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { coalesce, layerTar, MediaType } from "@berth/oci";
+import { layerTar, MediaType } from "@berth/oci";
 import { readJson, withLockFile, writeFileAtomic } from "./atomic.ts";
 import { ParallelGzip } from "./parallel-gzip.ts";
 import { digestHex } from "./reference.ts";
@@ -39,8 +39,6 @@ interface LayerBlobRecord {
 }
 
 const MAX_SOURCES = 8;
-/** The tar reaches gzip in pieces of at least this size (a header or a small file is too small a trip). */
-const TAR_PIECE_BYTES = 256 * 1024;
 
 const recordDir = (store: ImageStore) => path.join(store.root, "layer-blobs");
 const recordFile = (store: ImageStore, diffId: string) =>
@@ -101,9 +99,10 @@ export async function gzipLayerBlob(
   try {
     const gzip = await ParallelGzip.create(file);
     try {
+      // Not joined first: ParallelGzip collects its own blocks.
       const source: AsyncIterable<Uint8Array> = tarFile
-        ? createReadStream(tarFile, { highWaterMark: TAR_PIECE_BYTES })
-        : coalesce(layerTar(store.layerPath(diffId)), TAR_PIECE_BYTES);
+        ? createReadStream(tarFile, { highWaterMark: 1024 * 1024 })
+        : layerTar(store.layerPath(diffId));
       for await (const chunk of source) {
         tarHash.update(chunk);
         await gzip.write(chunk);
