@@ -40,7 +40,7 @@ export {
   readXattrs,
   type XattrMap,
 } from "./layer/layer-tar.ts";
-export { readTar, type TarEntryType, type TarHeader } from "./layer/tar-reader.ts";
+export { readTar, type TarEntryType, type TarHeader, tarEntryName } from "./layer/tar-reader.ts";
 export {
   END_OF_ARCHIVE,
   entryHeader,

@@ -122,6 +122,29 @@ describe("importing a directory", () => {
     });
   });
 
+  it("refuses a file name that is not UTF-8, naming its bytes, and stores nothing", async () => {
+    // Kept, Latin-1 "café" would be found by save, push and builds under other bytes (Node writes
+    // string names as UTF-8).
+    const tree = await makeTree(path.join(work, "tree"));
+    await writeFile(Buffer.from(`${tree}/etc/caf\xe9`, "latin1"), "x");
+    const err = await store.importDirectory(tree, { name: "latin" }).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: "InvalidArgument",
+      message: expect.stringMatching(/"\.\/etc\/caf\uFFFD" is not UTF-8 \(bytes 2e2f6574632f636166e9\)/),
+    });
+    expect(await storeContents()).toEqual({ layers: [], records: [], temp: [] });
+  });
+
+  it("keeps a UTF-8 name longer than a tar header holds, which GNU tar cuts in a character", async () => {
+    const tree = await makeTree(path.join(work, "tree"));
+    const long = "é".repeat(60); // 120 bytes: the header's 100 end inside the 50th é
+    await writeFile(path.join(tree, "etc", long), "x");
+    const record = await store.importDirectory(tree, { name: "long" });
+    const [layer] = (await storeContents()).layers;
+    expect(record.layers).toHaveLength(1);
+    expect(await readdir(path.join(store.root, "layers", "sha256", layer!, "etc"))).toContain(long);
+  });
+
   it("keeps both names when two imports race (the lock serialises writers)", async () => {
     const tree = await makeTree(path.join(work, "tree"));
     await Promise.all(["one", "two", "three"].map((name) => store.importDirectory(tree, { name })));

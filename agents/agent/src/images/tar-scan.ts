@@ -1,3 +1,4 @@
+import { isOciError, tarEntryName } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import { checkEntry, type TarEntry, type TarSafety } from "./tar-safety.ts";
 
@@ -5,10 +6,22 @@ const BLOCK = 512;
 /** PAX headers and GNU long names are buffered; they are small in any honest archive. */
 const MAX_META_BYTES = 1024 * 1024;
 
-function cString(buf: Buffer, start: number, length: number): string {
+function cField(buf: Buffer, start: number, length: number): Buffer {
   const field = buf.subarray(start, start + length);
   const end = field.indexOf(0);
-  return field.subarray(0, end === -1 ? field.length : end).toString("utf8");
+  return field.subarray(0, end === -1 ? field.length : end);
+}
+
+/**
+ * A name (path, link target) must be UTF-8: the store's later readers (save, push, builds) name
+ * files with strings, and another encoding would be found under other bytes.
+ */
+function nameOf(raw: Buffer): string {
+  try {
+    return tarEntryName(raw);
+  } catch (err) {
+    throw isOciError(err) ? new BerthError(err.code, err.message, { cause: err }) : err;
+  }
 }
 
 /** A numeric header field: octal text, or GNU's base-256 when the top bit is set. */
@@ -35,8 +48,8 @@ function checksumOk(header: Buffer): boolean {
 }
 
 /** PAX records: "<length> <key>=<value>\n". */
-function parsePax(data: Buffer): Map<string, string> {
-  const records = new Map<string, string>();
+function parsePax(data: Buffer): Map<string, Buffer> {
+  const records = new Map<string, Buffer>();
   let at = 0;
   while (at < data.length) {
     const space = data.indexOf(0x20, at);
@@ -44,9 +57,9 @@ function parsePax(data: Buffer): Map<string, string> {
     if (space === -1 || !Number.isSafeInteger(length) || length <= 0 || at + length > data.length) {
       throw new BerthError("InvalidArgument", "malformed PAX header in tar");
     }
-    const record = data.subarray(space + 1, at + length - 1).toString("utf8");
-    const eq = record.indexOf("=");
-    if (eq > 0) records.set(record.slice(0, eq), record.slice(eq + 1));
+    const record = data.subarray(space + 1, at + length - 1);
+    const eq = record.indexOf(0x3d);
+    if (eq > 0) records.set(record.subarray(0, eq).toString("utf8"), record.subarray(eq + 1));
     at += length;
   }
   return records;
@@ -109,14 +122,17 @@ export class TarScanner {
     const { type, chunks, size } = this.collecting!;
     this.collecting = null;
     const data = Buffer.concat(chunks).subarray(0, size);
-    if (type === "L") this.pending.path = cString(data, 0, data.length);
-    else if (type === "K") this.pending.linkpath = cString(data, 0, data.length);
+    if (type === "L") this.pending.path = nameOf(cField(data, 0, data.length));
+    else if (type === "K") this.pending.linkpath = nameOf(cField(data, 0, data.length));
     else {
       const records = parsePax(data);
       const target = type === "g" ? this.global : this.pending;
-      if (records.has("path")) target.path = records.get("path")!;
-      if (records.has("linkpath")) target.linkpath = records.get("linkpath")!;
-      if (records.has("size")) target.size = Number(records.get("size"));
+      const path = records.get("path");
+      const linkpath = records.get("linkpath");
+      const size = records.get("size");
+      if (path) target.path = nameOf(path);
+      if (linkpath) target.linkpath = nameOf(linkpath);
+      if (size) target.size = Number(size.toString("latin1"));
     }
   }
 
@@ -148,12 +164,17 @@ export class TarScanner {
   }
 
   private entryFrom(header: Buffer, type: string): TarEntry {
-    const magic = header.subarray(257, 263).toString("latin1");
-    const prefix = magic === "ustar\0" ? cString(header, 345, 155) : "";
-    const name = cString(header, 0, 100);
+    // The header's own name is read only when no long name replaces it: GNU tar cuts it at 100
+    // bytes, maybe in the middle of a character.
+    const ownPath = () => {
+      const magic = header.subarray(257, 263).toString("latin1");
+      const prefix = magic === "ustar\0" ? nameOf(cField(header, 345, 155)) : "";
+      const name = nameOf(cField(header, 0, 100));
+      return prefix ? `${prefix}/${name}` : name;
+    };
     return {
-      path: this.pending.path ?? this.global.path ?? (prefix ? `${prefix}/${name}` : name),
-      linkpath: this.pending.linkpath ?? this.global.linkpath ?? cString(header, 157, 100),
+      path: this.pending.path ?? this.global.path ?? ownPath(),
+      linkpath: this.pending.linkpath ?? this.global.linkpath ?? nameOf(cField(header, 157, 100)),
       type,
       size: this.pending.size ?? this.global.size ?? numeric(header, 124, 12),
     };

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { OciError } from "../errors.ts";
 import type { ByteSource } from "./byte-source.ts";
 
@@ -46,8 +47,24 @@ function field(block: Buffer, start: number, length: number): Buffer {
   return nul >= 0 ? raw.subarray(0, nul) : raw;
 }
 
+/**
+ * A name (path or link target) as a string. The file system is given names as strings, which Node
+ * writes as UTF-8, so a name in other bytes (Latin-1, say) would be written as other bytes than the
+ * layer holds: it is refused, naming its bytes, rather than unpacked under a mangled name.
+ */
+export function tarEntryName(raw: Buffer): string {
+  const value = raw.toString("utf8");
+  if (!isUtf8(raw)) {
+    throw new OciError(
+      "InvalidArgument",
+      `tar entry name ${JSON.stringify(value)} is not UTF-8 (bytes ${raw.toString("hex")}); Berth cannot unpack it under its own name`,
+    );
+  }
+  return value;
+}
+
 function text(block: Buffer, start: number, length: number): string {
-  return field(block, start, length).toString("utf8");
+  return tarEntryName(field(block, start, length));
 }
 
 function numeric(block: Buffer, start: number, length: number): number {
@@ -108,17 +125,28 @@ interface Overrides {
   longLink?: string;
 }
 
+/** The name in the header's own fields (ustar splits a long one into prefix and name). */
+function ustarPath(block: Buffer): string {
+  const magic = block.subarray(257, 263).toString("latin1");
+  const prefix = magic === "ustar\0" ? text(block, 345, 155) : "";
+  return prefix ? `${prefix}/${text(block, 0, 100)}` : text(block, 0, 100);
+}
+
 function decodeHeader(block: Buffer, over: Overrides, global: Map<string, Buffer>): TarHeader {
   const flag = String.fromCharCode(block[156]!);
   const type = TYPES[flag];
-  const magic = block.subarray(257, 263).toString("latin1");
-  const prefix = magic === "ustar\0" ? text(block, 345, 155) : "";
-  let path = prefix ? `${prefix}/${text(block, 0, 100)}` : text(block, 0, 100);
+  const pax = new Map([...global, ...over.pax]);
+  const str = (key: string) => pax.get(key)?.toString("utf8");
+  // A PAX or GNU long name replaces the header's own, which is then not read: it may be cut short
+  // in the middle of a character.
+  const paxName = (key: string) => {
+    const raw = pax.get(key);
+    return raw === undefined ? undefined : tarEntryName(raw);
+  };
+  const path = paxName("path") ?? over.longName ?? ustarPath(block);
   if (type === undefined) {
     throw new OciError("InvalidArgument", `tar entry "${path}" has unsupported type "${flag}"`);
   }
-  const pax = new Map([...global, ...over.pax]);
-  const str = (key: string) => pax.get(key)?.toString("utf8");
   const num = (key: string, fallback: number) => {
     const v = str(key);
     if (v === undefined) return fallback;
@@ -127,7 +155,6 @@ function decodeHeader(block: Buffer, over: Overrides, global: Map<string, Buffer
       throw new OciError("InvalidArgument", `tar entry "${path}" has bad ${key}`);
     return n;
   };
-  path = str("path") ?? over.longName ?? path;
   // Old (V7) archivers mark a directory with a trailing slash on a regular-file entry.
   const kind: TarEntryType = type === "file" && flag !== "7" && path.endsWith("/") ? "directory" : type;
   const xattrs: Record<string, Buffer> = {};
@@ -142,7 +169,7 @@ function decodeHeader(block: Buffer, over: Overrides, global: Map<string, Buffer
     uid: Math.floor(num("uid", numeric(block, 108, 8))),
     gid: Math.floor(num("gid", numeric(block, 116, 8))),
     mtime: new Date(num("mtime", numeric(block, 136, 12)) * 1000),
-    linkpath: str("linkpath") ?? over.longLink ?? text(block, 157, 100),
+    linkpath: paxName("linkpath") ?? over.longLink ?? text(block, 157, 100),
     devmajor: numeric(block, 329, 8),
     devminor: numeric(block, 337, 8),
     xattrs,
@@ -178,7 +205,7 @@ export async function* readTar(source: ByteSource): AsyncGenerator<TarHeader> {
     } else if (flag === "g") {
       for (const [k, v] of parsePax(await readMeta(source, size, "PAX global header"))) global.set(k, v);
     } else if (flag === "L" || flag === "K") {
-      const value = field(await readMeta(source, size, "GNU long name"), 0, size).toString("utf8");
+      const value = tarEntryName(field(await readMeta(source, size, "GNU long name"), 0, size));
       if (flag === "L") over.longName = value;
       else over.longLink = value;
     } else {

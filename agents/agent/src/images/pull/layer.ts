@@ -4,6 +4,7 @@ import path from "node:path";
 import { addAbortSignal, type Readable } from "node:stream";
 import {
   type Descriptor,
+  isOciError,
   LAYER_MEDIA_TYPES,
   OciError,
   parseDigest,
@@ -125,7 +126,13 @@ async function download(job: LayerJob, id: string, target: string): Promise<void
     const result = await unpackLayer(verified(stream, job, id, state, copy), staging, {
       whiteouts: "overlay",
     }).catch((err: unknown) => {
-      throw state.error ?? err;
+      // The unpacker's refusals (a hostile entry, a name it cannot write) say what, not where.
+      throw (
+        state.error ??
+        (isOciError(err)
+          ? new OciError(err.code, `layer ${job.layer.digest}: ${err.message}`, { cause: err })
+          : err)
+      );
     });
     if (state.error) throw state.error;
     if (!state.checked) {

@@ -93,9 +93,11 @@ async function fixture(
     serve?: (d: string) => Buffer;
     /** A second layer, whose download sends half its bytes and then hangs until destroyed. */
     stalledLayer?: boolean;
+    /** The layer's tar (else one holding hello.txt). */
+    tar?: Buffer;
   } = {},
 ): Promise<Fixture & { stalled: { destroyed: boolean } }> {
-  const tar = await layerTar({ "hello.txt": "hi\n" });
+  const tar = opts.tar ?? (await layerTar({ "hello.txt": "hi\n" }));
   const layer = gzipSync(tar);
   const secondTar = await layerTar({ "second.txt": "2".repeat(100_000) });
   const second = gzipSync(secondTar);
@@ -248,6 +250,31 @@ describe("pullImage", () => {
     const f = await fixture({ diffId: sha256(Buffer.from("something else")) });
     expect(await codeOf(pullImage(f.store, "registry.test/app:1", { client: f.client }))).toBe(
       "InvalidArgument",
+    );
+    await expectNothingLeft(f.store);
+  });
+
+  it("refuses a layer with a file name that is not UTF-8, naming its bytes, and keeps nothing", async () => {
+    // GNU tar of a directory holding Latin-1 "café": unpacked, Node would write the name as UTF-8.
+    const work = await tempDir();
+    await mkdir(path.join(work, "root"));
+    await writeFile(Buffer.from(`${path.join(work, "root")}/caf\xe9`, "latin1"), "x");
+    await runProgram("tar", [
+      "--owner=0",
+      "--group=0",
+      "-C",
+      path.join(work, "root"),
+      "-cf",
+      path.join(work, "l.tar"),
+      ".",
+    ]);
+    const f = await fixture({ tar: await readFile(path.join(work, "l.tar")) });
+    const err = await pullImage(f.store, "registry.test/app:1", { client: f.client }).catch(
+      (e: unknown) => e,
+    );
+    expect(isBerthError(err) && err.code).toBe("InvalidArgument");
+    expect(String((err as Error).message)).toMatch(
+      /^layer sha256:[0-9a-f]{64}: tar entry name ".\/caf\uFFFD" is not UTF-8 \(bytes 2e2f636166e9\)/,
     );
     await expectNothingLeft(f.store);
   });
