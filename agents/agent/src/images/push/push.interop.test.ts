@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRegistryClient } from "@berth/oci";
@@ -27,6 +28,7 @@ let work: string;
 
 beforeAll(async () => {
   await requirePeer("skopeo", ["--version"], "apt-get install -y skopeo");
+  await requirePeer("umoci", ["--version"], "apt-get install -y umoci");
   work = await mkdtemp(path.join(tmpdir(), "berth-push-interop-"));
   [registry, other, image] = await Promise.all([
     startRegistryPeer(),
@@ -143,4 +145,47 @@ describe("push to docker-registry", () => {
     expect(saved.Digest).toBe(original.Digest);
     expect(saved.Layers).toEqual(original.Layers);
   }, 120_000);
+
+  it("pushes a built layer (gzip in 4 MiB members, made on several threads) that skopeo copies and umoci unpacks to the context's files", async () => {
+    // Go's gzip reader (skopeo verifies each blob, umoci inflates it) must read every member.
+    const context = path.join(work, "context");
+    await mkdir(path.join(context, "data", "text"), { recursive: true });
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 3; i++) files[`data/random-${i}`] = randomBytes(3 * 1024 * 1024 + i);
+    for (let i = 0; i < 200; i++) files[`data/text/${i}.txt`] = Buffer.from(`line ${i}\n`.repeat(500 + i));
+    for (const [name, bytes] of Object.entries(files)) await writeFile(path.join(context, name), bytes);
+    await symlink("random-0", path.join(context, "data", "link"));
+    await writeFile(path.join(context, "Dockerfile"), "FROM scratch\nCOPY data /data/\n");
+    const state = path.join(work, "g");
+    const built = await agent(state, "build", "-t", "built:1", context);
+    expect(built, built.stderr).toMatchObject({ code: 0 });
+    const ref = `${registry.host}/test/built:1`;
+    const pushed = await agent(state, "push", "built:1", ref);
+    expect(pushed, pushed.stderr).toMatchObject({ code: 0 });
+
+    const layout = path.join(work, "built-layout");
+    await runProgram("skopeo", ["copy", "--src-tls-verify=false", `docker://${ref}`, `oci:${layout}:1`], {
+      timeoutMs: 60_000,
+    });
+    const [layer] = (await skopeoInspect(`oci:${layout}:1`)).Layers;
+    const blob = await readFile(path.join(layout, "blobs", "sha256", layer!.slice("sha256:".length)));
+    // Each member starts with the same 10-byte gzip header (no name, no time): ~9.5 MB of tar in
+    // 4 MiB blocks is three members.
+    const header = blob.subarray(0, 10);
+    let members = 0;
+    for (let at = 0; at >= 0; at = blob.indexOf(header, at + 1)) members++;
+    expect(members).toBe(3);
+
+    const bundle = path.join(work, "built-bundle");
+    const rootless = process.getuid?.() === 0 ? [] : ["--rootless"];
+    await runProgram("umoci", ["unpack", ...rootless, "--image", `${layout}:1`, bundle], {
+      timeoutMs: 60_000,
+    });
+    for (const [name, bytes] of Object.entries(files)) {
+      expect((await readFile(path.join(bundle, "rootfs", name))).equals(bytes), name).toBe(true);
+    }
+    expect(
+      (await readFile(path.join(bundle, "rootfs", "data", "link"))).equals(files["data/random-0"]!),
+    ).toBe(true);
+  }, 180_000);
 });
