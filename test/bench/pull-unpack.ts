@@ -23,6 +23,10 @@
  * the pulled image, with every bundle, against `skopeo copy` of the same image from its OCI layout,
  * each into a docker-registry of its own started empty for it (so nothing is mounted or skipped).
  *
+ * --quiet N (60): the first timed step starts N seconds after the bench started. Deleting a
+ * few GB of files just before (the last bench's output, a test run's) made the next minute's
+ * pulls up to 50% slower here, and every other step with them.
+ *
  * Every run's output stays until the end. Removing it between runs made the next run measure
  * the file system, not the unpacker: on ext4 without a journal (these machines), the inode
  * allocator skips inodes freed in the last minute (six while dirty), one buffer lookup each,
@@ -64,6 +68,7 @@ const { values } = parseArgs({
     trees: { type: "string" },
     load: { type: "boolean", default: false },
     push: { type: "boolean", default: false },
+    quiet: { type: "string", default: "60" },
   },
 });
 const RUNS = Number(values.runs);
@@ -75,6 +80,8 @@ const AGENT = path.resolve(values.agent);
 const COMPARE = values.compare ? path.resolve(values.compare) : null;
 const PROFILE = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(values["cpu-prof"])] : [];
 const isRoot = process.getuid?.() === 0;
+/** Seconds from the bench's start to its first timed step (see waitQuiet). */
+const QUIET_SECONDS = Number(values.quiet);
 
 const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
@@ -218,6 +225,20 @@ async function intoEmptyRegistry(
   }
 }
 
+/**
+ * Waits until QUIET_SECONDS have passed since `started`. Files deleted just before a bench (the last
+ * bench's output, a test run's temp directories) make every step slower here for about a minute:
+ * the freed memory goes back to the host, which must fault it in again (see the README).
+ */
+async function waitQuiet(started: number): Promise<void> {
+  const left = started + QUIET_SECONDS * 1000 - Date.now();
+  if (left <= 0) return;
+  process.stdout.write(
+    `waiting ${Math.ceil(left / 1000)} s for the machine to settle (--quiet ${QUIET_SECONDS}) …\n`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, left));
+}
+
 const loadavg = () =>
   os
     .loadavg()
@@ -225,6 +246,7 @@ const loadavg = () =>
     .join(" ");
 
 async function main() {
+  const started = Date.now();
   need("skopeo", "skopeo");
   need("umoci", "umoci");
   need("docker-registry", "docker-registry");
@@ -251,6 +273,7 @@ async function main() {
     ]);
     const archive = path.join(work, "image.tar");
     if (values.load) spawnSync("tar", ["-cf", archive, "-C", path.join(work, "layout"), "."]);
+    await waitQuiet(started);
     const times = {
       berth: [] as number[],
       compare: [] as number[],
