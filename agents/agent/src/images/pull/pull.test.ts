@@ -26,23 +26,20 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
+/** GNU tar of the directory `root` (names sorted, owned by root), as a layer. */
+async function tarOfDir(root: string): Promise<Buffer> {
+  const out = path.join(path.dirname(root), "l.tar");
+  await runProgram("tar", ["--sort=name", "--owner=0", "--group=0", "-C", root, "-cf", out, "."]);
+  return readFile(out);
+}
+
 async function layerTar(files: Record<string, string>): Promise<Buffer> {
   const work = await tempDir();
   for (const [name, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(work, "root", name)), { recursive: true });
     await writeFile(path.join(work, "root", name), content);
   }
-  await runProgram("tar", [
-    "--sort=name",
-    "--owner=0",
-    "--group=0",
-    "-C",
-    path.join(work, "root"),
-    "-cf",
-    path.join(work, "l.tar"),
-    ".",
-  ]);
-  return readFile(path.join(work, "l.tar"));
+  return tarOfDir(path.join(work, "root"));
 }
 
 /** An in-memory registry: blobs by digest, manifests by tag or digest. */
@@ -256,19 +253,10 @@ describe("pullImage", () => {
 
   it("refuses a layer with a file name that is not UTF-8, naming its bytes, and keeps nothing", async () => {
     // GNU tar of a directory holding Latin-1 "café": unpacked, Node would write the name as UTF-8.
-    const work = await tempDir();
-    await mkdir(path.join(work, "root"));
-    await writeFile(Buffer.from(`${path.join(work, "root")}/caf\xe9`, "latin1"), "x");
-    await runProgram("tar", [
-      "--owner=0",
-      "--group=0",
-      "-C",
-      path.join(work, "root"),
-      "-cf",
-      path.join(work, "l.tar"),
-      ".",
-    ]);
-    const f = await fixture({ tar: await readFile(path.join(work, "l.tar")) });
+    const root = path.join(await tempDir(), "root");
+    await mkdir(root);
+    await writeFile(Buffer.from(`${root}/caf\xe9`, "latin1"), "x");
+    const f = await fixture({ tar: await tarOfDir(root) });
     const err = await pullImage(f.store, "registry.test/app:1", { client: f.client }).catch(
       (e: unknown) => e,
     );
