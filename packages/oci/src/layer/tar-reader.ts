@@ -57,7 +57,7 @@ export function tarEntryName(raw: Buffer): string {
   if (!isUtf8(raw)) {
     throw new OciError(
       "InvalidArgument",
-      `tar entry name ${JSON.stringify(value)} is not UTF-8 (bytes ${raw.toString("hex")}); Berth cannot unpack it under its own name`,
+      `file name ${JSON.stringify(value)} is not UTF-8 (bytes ${raw.toString("hex")}); Berth stores only UTF-8 names`,
     );
   }
   return value;

@@ -262,7 +262,7 @@ describe("pullImage", () => {
     );
     expect(isBerthError(err) && err.code).toBe("InvalidArgument");
     expect(String((err as Error).message)).toMatch(
-      /^layer sha256:[0-9a-f]{64}: tar entry name ".\/caf\uFFFD" is not UTF-8 \(bytes 2e2f636166e9\)/,
+      /^layer sha256:[0-9a-f]{64}: file name ".\/caf\uFFFD" is not UTF-8 \(bytes 2e2f636166e9\)/,
     );
     await expectNothingLeft(f.store);
   });
