@@ -104,6 +104,16 @@ describe("layerTar", { timeout: 20_000 }, () => {
     expect((await collect(layerTar(path.join(dir, "out")))).equals(tar)).toBe(true);
   });
 
+  it("refuses a name that is not UTF-8 with its path's bytes (a build step may make one)", async () => {
+    const root = path.join(dir, "upper");
+    await mkdir(path.join(root, "etc"), { recursive: true });
+    await writeFile(Buffer.from(`${root}/etc/caf\xe9`, "latin1"), "x");
+    await expect(collect(layerTar(root))).rejects.toMatchObject({
+      code: "InvalidArgument",
+      message: expect.stringMatching(/^file name "etc\/caf\uFFFD" is not UTF-8 \(bytes 6574632f636166e9\)/),
+    });
+  });
+
   it("leaves out excluded paths with all below them, and counts the bytes of the files written", async () => {
     const root = path.join(dir, "upper");
     await mkdir(path.join(root, "proc", "sub"), { recursive: true });

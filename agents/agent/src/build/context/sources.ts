@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { createReadStream, type Stats } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { BerthError } from "@berth/protocol";
 import { resolveInRoot } from "../../runtime/spec/index.ts";
@@ -46,8 +46,12 @@ function hidden(tree: Tree, rel: string, stats: Stats): boolean {
   return !(stats.isDirectory() && tree.ignore.hasExceptions);
 }
 
-async function lstatOrNull(p: string): Promise<Stats | null> {
-  return lstat(p).catch(() => null);
+function lstatOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -55,9 +59,9 @@ async function lstatOrNull(p: string): Promise<Stats | null> {
  * system as a string (Node would look up other bytes), so it is refused by name, unless
  * .dockerignore hides it.
  */
-async function names(tree: Tree, abs: string, dirRel: string): Promise<string[]> {
+function names(tree: Tree, abs: string, dirRel: string): string[] {
   const result: string[] = [];
-  for (const raw of await readdir(abs, { encoding: "buffer" })) {
+  for (const raw of readdirSync(abs, { encoding: "buffer" })) {
     const name = raw.toString("utf8");
     if (Buffer.from(name, "utf8").equals(raw)) {
       result.push(name);
@@ -73,18 +77,23 @@ async function names(tree: Tree, abs: string, dirRel: string): Promise<string[]>
   return result.sort();
 }
 
-/** Every entry below `dir` (rel to the tree), sorted, parents first, ignored ones left out. */
-async function walk(tree: Tree, dirRel: string, out: SourceEntry[], base: string): Promise<void> {
+/**
+ * Every entry below `dir` (rel to the tree), sorted, parents first, ignored ones left out. The walk
+ * and the hashing below use synchronous calls, as COPY does: a context is thousands of small
+ * files, and a trip to the thread pool for every lstat, open, read and close left the main thread
+ * waiting most of the time (5 s of a 300 MB context's 17 s build).
+ */
+function walk(tree: Tree, dirRel: string, out: SourceEntry[], base: string): void {
   const abs = path.join(tree.root, dirRel);
-  for (const name of await names(tree, abs, dirRel)) {
+  for (const name of names(tree, abs, dirRel)) {
     const rel = dirRel === "" ? name : `${dirRel}/${name}`;
-    const stats = await lstat(path.join(abs, name));
+    const stats = lstatSync(path.join(abs, name));
     if (hidden(tree, rel, stats)) continue;
     const below = base === "" ? name : `${base}/${name}`;
     if (stats.isDirectory()) {
       const before = out.length;
       out.push({ abs: path.join(abs, name), rel: below, stats });
-      await walk(tree, rel, out, below);
+      walk(tree, rel, out, below);
       // A directory that is itself ignored is only there for the exceptions below it.
       if (tree.ignore?.ignores(rel) && out.length === before + 1) out.pop();
     } else out.push({ abs: path.join(abs, name), rel: below, stats });
@@ -126,14 +135,13 @@ export async function selectSources(tree: Tree, sources: readonly string[]): Pro
     for (const rel of await match(tree, pattern)) {
       let abs = rel === "." || rel === "" ? tree.root : path.join(tree.root, rel);
       if (tree.followLinks) abs = await resolveInRoot(tree.root, rel);
-      const stats = tree.followLinks
-        ? await lstatOrNull(abs).then(async (s) => (s?.isSymbolicLink() ? null : s))
-        : await lstatOrNull(abs);
+      const linkOrStats = lstatOrNull(abs);
+      const stats = tree.followLinks && linkOrStats?.isSymbolicLink() ? null : linkOrStats;
       if (!stats || hidden(tree, rel === "." ? "" : rel, stats)) continue;
       const entries: SourceEntry[] = [];
       if (stats.isDirectory()) {
         const relInTree = path.relative(tree.root, abs);
-        await walk(tree, relInTree === "" ? "" : relInTree, entries, "");
+        walk(tree, relInTree === "" ? "" : relInTree, entries, "");
       } else entries.push({ abs, rel: "", stats });
       found.push({ match: rel, stats, entries });
     }
@@ -148,9 +156,16 @@ export async function selectSources(tree: Tree, sources: readonly string[]): Pro
   return selected;
 }
 
-async function fileHash(file: string): Promise<string> {
+const HASH_READ_BYTES = 1024 * 1024;
+
+function fileHash(file: string, buf: Buffer): string {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  const fd = openSync(file, "r");
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
   return hash.digest("hex");
 }
 
@@ -160,11 +175,12 @@ async function fileHash(file: string): Promise<string> {
  */
 export async function sourcesHash(selected: readonly SelectedSource[]): Promise<string> {
   const hash = createHash("sha256");
+  const buf = Buffer.allocUnsafe(HASH_READ_BYTES);
   for (const source of selected) {
     hash.update(`source ${source.match}\n`);
     for (const { abs, rel, stats } of source.entries) {
       const kind = stats.isDirectory() ? "d" : stats.isSymbolicLink() ? "l" : stats.isFile() ? "f" : "o";
-      const body = kind === "f" ? await fileHash(abs) : kind === "l" ? await readlink(abs) : "";
+      const body = kind === "f" ? fileHash(abs, buf) : kind === "l" ? readlinkSync(abs) : "";
       hash.update(
         `${kind} ${JSON.stringify(rel)} ${stats.mode} ${stats.uid}:${stats.gid} ${stats.size} ${body}\n`,
       );
