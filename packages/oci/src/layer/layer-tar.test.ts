@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmod, link, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, link, mkdir, mkdtemp, rm, symlink, truncate, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -112,6 +112,21 @@ describe("layerTar", { timeout: 20_000 }, () => {
       code: "InvalidArgument",
       message: expect.stringMatching(/^file name "etc\/caf\uFFFD" is not UTF-8 \(bytes 6574632f636166e9\)/),
     });
+  });
+
+  it("reads synchronously but lets the event loop turn (a timer, Ctrl-C) within a big file", async () => {
+    const root = path.join(dir, "big");
+    await mkdir(root);
+    await writeFile(path.join(root, "sparse"), "");
+    await truncate(path.join(root, "sparse"), 160 * 1024 * 1024); // a hole: read back as zeros, fast
+    let fired = false;
+    const timer = setTimeout(() => {
+      fired = true;
+    }, 0);
+    // No getfattr (a child process would turn the loop): only the reads and the hash.
+    const firedBeforeEnd = await measureLayerTar(root, { xattrs: new Map() }).then(() => fired);
+    clearTimeout(timer);
+    expect(firedBeforeEnd).toBe(true);
   });
 
   it("leaves out excluded paths with all below them, and counts the bytes of the files written", async () => {

@@ -20,6 +20,12 @@ import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from "./whiteout.ts";
 
 const OPAQUE_XATTR = "trusted.overlay.opaque";
 const READ_CHUNK = 1024 * 1024;
+/**
+ * The reads are synchronous, and a consumer that only hashes (measureLayerTar) never waits for
+ * real I/O: the event loop turns once per this many bytes, so a signal (Ctrl-C) or a timer is
+ * not kept waiting for the whole tree.
+ */
+const TURN_BYTES = 64 * 1024 * 1024;
 const GETFATTR_MAX_BYTES = 256 * 1024 * 1024;
 
 /** xattrs per absolute path, as getfattr(1) reports them. */
@@ -103,6 +109,8 @@ interface Walk {
   exclude: (rel: string) => boolean;
   counter: { fileBytes: number };
   devices: "include" | "refuse";
+  /** Bytes read since the event loop last turned (see TURN_BYTES). */
+  sinceTurn: number;
 }
 
 /** xattrs an image carries (overlay's own trusted.* markers become whiteouts instead). */
@@ -138,7 +146,7 @@ function devNumbers(rdev: number): { devmajor: number; devminor: number } {
  * per file) left the commit of a 300 MB COPY waiting on the pool more than half of its time. A
  * read of READ_CHUNK from the page cache takes well under a millisecond.
  */
-async function* fileData(abs: string, size: number): AsyncGenerator<Buffer> {
+async function* fileData(w: Walk, abs: string, size: number): AsyncGenerator<Buffer> {
   const fd = openSync(abs, "r");
   try {
     let at = 0;
@@ -148,6 +156,11 @@ async function* fileData(abs: string, size: number): AsyncGenerator<Buffer> {
       const bytesRead = readSync(fd, buf, 0, want, at);
       if (bytesRead === 0) break;
       at += bytesRead;
+      w.sinceTurn += bytesRead;
+      if (w.sinceTurn >= TURN_BYTES) {
+        w.sinceTurn = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
     }
     if (at !== size) throw new OciError("Internal", `${abs} changed size while it was archived`);
@@ -186,7 +199,7 @@ async function* entry(w: Walk, abs: string, rel: string, name: string, st: Stats
     if (st.nlink > 1) w.links.set(key, rel);
     w.counter.fileBytes += st.size;
     yield entryHeader(h({ type: "file", size: st.size }));
-    yield* fileData(abs, st.size);
+    yield* fileData(w, abs, st.size);
   } else if (st.isSymbolicLink()) {
     yield entryHeader(h({ type: "symlink", linkpath: readlinkSync(abs) }));
   } else if (st.isFIFO()) {
@@ -219,6 +232,7 @@ export async function* layerTar(dir: string, options: LayerTarOptions = {}): Asy
     exclude: options.exclude ?? (() => false),
     counter: options.counter ?? { fileBytes: 0 },
     devices: options.devices ?? "include",
+    sinceTurn: 0,
   };
   if (isOpaque(w, dir)) yield entryHeader(marker(OPAQUE_WHITEOUT));
   yield* walk(w, dir, "");

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { isBerthError } from "@berth/protocol";
@@ -78,6 +78,19 @@ describe("selectSources", () => {
 });
 
 describe("sourcesHash", () => {
+  it("reads synchronously but lets the event loop turn (a timer, Ctrl-C) within a big file", async () => {
+    await writeFile(path.join(root, "big"), "");
+    await truncate(path.join(root, "big"), 160 * 1024 * 1024); // a hole: read back as zeros, fast
+    const selected = await selectSources(tree, ["big"]);
+    let fired = false;
+    const timer = setTimeout(() => {
+      fired = true;
+    }, 0);
+    const firedBeforeEnd = await sourcesHash(selected).then(() => fired);
+    clearTimeout(timer);
+    expect(firedBeforeEnd).toBe(true);
+  });
+
   it("changes with content and mode, not with unrelated files", async () => {
     const hash = async () => sourcesHash(await selectSources(tree, ["src", "a.txt"]));
     const first = await hash();
