@@ -29,6 +29,7 @@ export {
   verifyDigest,
 } from "./digest/digest.ts";
 export { isOciError, OCI_ERROR_CODES, OciError, type OciErrorCode } from "./errors.ts";
+export { EventLoopTurns } from "./event-loop-turns.ts";
 export { STREAMING_HEAP_GROWING_PERCENT, withGcHeadroom } from "./gc-headroom.ts";
 export { ByteSource } from "./layer/byte-source.ts";
 export { type Compression, coalesce, detectCompression, GUNZIP_INPUT_BYTES } from "./layer/decompress.ts";

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
 import path from "node:path";
 import { OciError } from "../errors.ts";
+import { EventLoopTurns } from "../event-loop-turns.ts";
 import { tarEntryName } from "./tar-reader.ts";
 import { END_OF_ARCHIVE, entryHeader, padding, type TarWriterEntry } from "./tar-writer.ts";
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from "./whiteout.ts";
@@ -20,12 +21,7 @@ import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from "./whiteout.ts";
 
 const OPAQUE_XATTR = "trusted.overlay.opaque";
 const READ_CHUNK = 1024 * 1024;
-/**
- * The reads are synchronous, and a consumer that only hashes (measureLayerTar) never waits for
- * real I/O: the event loop turns once per this many bytes, so a signal (Ctrl-C) or a timer is
- * not kept waiting for the whole tree.
- */
-const TURN_BYTES = 64 * 1024 * 1024;
+
 const GETFATTR_MAX_BYTES = 256 * 1024 * 1024;
 
 /** xattrs per absolute path, as getfattr(1) reports them. */
@@ -109,8 +105,8 @@ interface Walk {
   exclude: (rel: string) => boolean;
   counter: { fileBytes: number };
   devices: "include" | "refuse";
-  /** Bytes read since the event loop last turned (see TURN_BYTES). */
-  sinceTurn: number;
+  /** A consumer that only hashes (measureLayerTar) never waits for real I/O. */
+  turns: EventLoopTurns;
 }
 
 /** xattrs an image carries (overlay's own trusted.* markers become whiteouts instead). */
@@ -156,11 +152,7 @@ async function* fileData(w: Walk, abs: string, size: number): AsyncGenerator<Buf
       const bytesRead = readSync(fd, buf, 0, want, at);
       if (bytesRead === 0) break;
       at += bytesRead;
-      w.sinceTurn += bytesRead;
-      if (w.sinceTurn >= TURN_BYTES) {
-        w.sinceTurn = 0;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      await w.turns.add(bytesRead);
       yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
     }
     if (at !== size) throw new OciError("Internal", `${abs} changed size while it was archived`);
@@ -232,7 +224,7 @@ export async function* layerTar(dir: string, options: LayerTarOptions = {}): Asy
     exclude: options.exclude ?? (() => false),
     counter: options.counter ?? { fileBytes: 0 },
     devices: options.devices ?? "include",
-    sinceTurn: 0,
+    turns: new EventLoopTurns(),
   };
   if (isOpaque(w, dir)) yield entryHeader(marker(OPAQUE_WHITEOUT));
   yield* walk(w, dir, "");

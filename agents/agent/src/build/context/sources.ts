@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
+import { EventLoopTurns } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import { resolveInRoot } from "../../runtime/spec/index.ts";
 import { type IgnoreMatcher, patternRegex } from "./dockerignore.ts";
@@ -157,21 +158,15 @@ export async function selectSources(tree: Tree, sources: readonly string[]): Pro
 }
 
 const HASH_READ_BYTES = 1024 * 1024;
-/** The reads are synchronous: the event loop turns once per this many bytes hashed (a Ctrl-C waits no longer). */
-const TURN_BYTES = 64 * 1024 * 1024;
 
-/** A file's sha256 (hex), read into `buf`; the event loop turns once per TURN_BYTES (`read` counts them). */
-async function fileHash(file: string, buf: Buffer, read: { bytes: number }): Promise<string> {
+/** A file's sha256 (hex), read into `buf`. */
+async function fileHash(file: string, buf: Buffer, turns: EventLoopTurns): Promise<string> {
   const hash = createHash("sha256");
   const fd = openSync(file, "r");
   try {
     for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
       hash.update(buf.subarray(0, n));
-      read.bytes += n;
-      if (read.bytes >= TURN_BYTES) {
-        read.bytes = 0;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      await turns.add(n);
     }
   } finally {
     closeSync(fd);
@@ -186,12 +181,12 @@ async function fileHash(file: string, buf: Buffer, read: { bytes: number }): Pro
 export async function sourcesHash(selected: readonly SelectedSource[]): Promise<string> {
   const hash = createHash("sha256");
   const buf = Buffer.allocUnsafe(HASH_READ_BYTES);
-  const read = { bytes: 0 };
+  const turns = new EventLoopTurns();
   for (const source of selected) {
     hash.update(`source ${source.match}\n`);
     for (const { abs, rel, stats } of source.entries) {
       const kind = stats.isDirectory() ? "d" : stats.isSymbolicLink() ? "l" : stats.isFile() ? "f" : "o";
-      const body = kind === "f" ? await fileHash(abs, buf, read) : kind === "l" ? readlinkSync(abs) : "";
+      const body = kind === "f" ? await fileHash(abs, buf, turns) : kind === "l" ? readlinkSync(abs) : "";
       hash.update(
         `${kind} ${JSON.stringify(rel)} ${stats.mode} ${stats.uid}:${stats.gid} ${stats.size} ${body}\n`,
       );

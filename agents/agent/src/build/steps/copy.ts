@@ -14,7 +14,7 @@ import {
 import { chown, mkdir, open, stat } from "node:fs/promises";
 import path from "node:path";
 import { gunzipSync, constants as zlib } from "node:zlib";
-import { unpackLayer } from "@berth/oci";
+import { EventLoopTurns, unpackLayer } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
 import { resolveInRoot } from "../../runtime/spec/index.ts";
 import type { SelectedSource, SourceEntry } from "../context/sources.ts";
@@ -161,12 +161,14 @@ export async function copyInto(input: CopyInput): Promise<void> {
     // first, so each entry's parent is here, resolved once.
     const dirs = new Map<string, string>([[dest, destHost]]);
     const dirTimes: DirTimes = [];
+    const turns = new EventLoopTurns();
     for (const entry of source.entries) {
       const target = path.posix.join(dest, entry.rel);
       const parent = path.posix.dirname(target);
       const host = dirs.get(parent) ?? (await resolveInRoot(root, parent));
       const made = copyEntry(host, entry, target, input, dirTimes);
       if (made !== null) dirs.set(target, made);
+      await turns.add(entry.stats.size);
     }
     setDirTimes(dirTimes);
   }
