@@ -1,7 +1,7 @@
 // Compressed blobs of stored layers: what a push uploads. A layer without a kept gzip blob has one
 // made again, from its directory (reproducibly) or from its kept uncompressed tar, or reused from
 // where it came from.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
@@ -81,8 +81,8 @@ export async function rememberLayerBlob(
  * and compressed by ParallelGzip (members at fixed offsets, the default level: the same directory
  * always gives the same bytes with the same zlib), into a temp file of the store. Given `tarFile`
  * (the layer's uncompressed blob, as a load of Docker's old format keeps it), that tar is
- * compressed as it is, so the diff ID stays the layer's. Hashes both the tar (diff ID) and the blob (digest) on the way,
- * and remembers the result for the layer.
+ * compressed as it is, so the diff ID stays the layer's. Hashes both the tar (diff ID) and the
+ * blob (digest) on the way, and remembers the result for the layer.
  */
 export async function gzipLayerBlob(
   store: ImageStore,
@@ -94,8 +94,7 @@ export async function gzipLayerBlob(
     store.tempDir,
     `blob-${digestHex(diffId).slice(0, 12)}-${randomBytes(6).toString("hex")}.gz`,
   );
-  const tarHash = createHash("sha256");
-  let gzipped: { digest: string; size: number };
+  let made: { digest: string; size: number; diffId: string };
   try {
     const gzip = await ParallelGzip.create(file);
     try {
@@ -103,11 +102,8 @@ export async function gzipLayerBlob(
       const source: AsyncIterable<Uint8Array> = tarFile
         ? createReadStream(tarFile, { highWaterMark: 1024 * 1024 })
         : layerTar(store.layerPath(diffId));
-      for await (const chunk of source) {
-        tarHash.update(chunk);
-        await gzip.write(chunk);
-      }
-      gzipped = await gzip.end();
+      for await (const chunk of source) await gzip.write(chunk);
+      made = { ...(await gzip.end()), diffId: gzip.input.digest };
     } catch (err) {
       await gzip.abort();
       throw err;
@@ -116,11 +112,7 @@ export async function gzipLayerBlob(
     await rm(file, { force: true });
     throw err;
   }
-  const blob = {
-    ...gzipped,
-    mediaType: MediaType.OciLayerGzip,
-    diffId: `sha256:${tarHash.digest("hex")}`,
-  };
+  const blob = { ...made, mediaType: MediaType.OciLayerGzip };
   await rememberLayerBlob(store, diffId, blob);
   return { ...blob, sources: [], file };
 }

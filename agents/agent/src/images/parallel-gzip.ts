@@ -19,12 +19,16 @@ const IN_FLIGHT = 3;
  * written one after another in order. A gzip file may hold several members (RFC 1952 §2.2), and
  * every reader of image layers takes them (Go's compress/gzip, GNU gzip, pigz, zlib's gunzip in
  * Node): the blob unpacks to the same tar. The cuts fall at fixed offsets whatever the pieces
- * written, so the same tar always gives the same blob. Hashes what it writes.
+ * written, so the same tar always gives the same blob. Hashes what it writes, and what it is given
+ * (`input`: a layer tar's diff ID).
  */
 export class ParallelGzip {
   readonly #file: FileHandle;
   readonly #hash = createHash("sha256");
   #size = 0;
+  readonly #inputHash = createHash("sha256");
+  #inputSize = 0;
+  #input: { digest: string; size: number } | null = null;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   /** Members being compressed, oldest first. */
@@ -42,6 +46,8 @@ export class ParallelGzip {
 
   /** Takes `chunk` (not copied: the caller must not change it); resolves when there is room for more. */
   async write(chunk: Uint8Array): Promise<void> {
+    this.#inputHash.update(chunk);
+    this.#inputSize += chunk.length;
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
     while (this.#pendingBytes >= GZIP_BLOCK_BYTES) {
@@ -64,7 +70,14 @@ export class ParallelGzip {
     }
     while (this.#inFlight.length > 0) await this.#writeOldest();
     await this.#file.close();
+    this.#input = { digest: `sha256:${this.#inputHash.digest("hex")}`, size: this.#inputSize };
     return { digest: `sha256:${this.#hash.digest("hex")}`, size: this.#size };
+  }
+
+  /** sha256 and size of everything written to it, once end() has resolved. */
+  get input(): { digest: string; size: number } {
+    if (this.#input === null) throw new Error("ParallelGzip.input is known only after end()");
+    return this.#input;
   }
 
   /** Stops: waits for the members under way (their results dropped) and closes the file. */

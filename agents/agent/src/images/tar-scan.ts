@@ -1,5 +1,6 @@
-import { isOciError, tarEntryName } from "@berth/oci";
+import { tarEntryName } from "@berth/oci";
 import { BerthError } from "@berth/protocol";
+import { toBerthError } from "./pull/pull.ts";
 import { checkEntry, type TarEntry, type TarSafety } from "./tar-safety.ts";
 
 const BLOCK = 512;
@@ -20,7 +21,7 @@ function nameOf(raw: Buffer): string {
   try {
     return tarEntryName(raw);
   } catch (err) {
-    throw isOciError(err) ? new BerthError(err.code, err.message, { cause: err }) : err;
+    throw toBerthError(err);
   }
 }
 

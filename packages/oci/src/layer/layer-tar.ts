@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
@@ -21,7 +22,6 @@ import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from "./whiteout.ts";
 
 const OPAQUE_XATTR = "trusted.overlay.opaque";
 const READ_CHUNK = 1024 * 1024;
-
 const GETFATTR_MAX_BYTES = 256 * 1024 * 1024;
 
 /** xattrs per absolute path, as getfattr(1) reports them. */
@@ -203,13 +203,21 @@ async function* entry(w: Walk, abs: string, rel: string, name: string, st: Stats
   // Sockets are not part of an image.
 }
 
+/**
+ * A directory entry's name. One that is not UTF-8 is refused with its path's bytes (tarEntryName
+ * throws), rather than written as other bytes; the path is only put together for the error.
+ */
+function entryName(rel: string, raw: Buffer): string {
+  if (isUtf8(raw)) return raw.toString("utf8");
+  return tarEntryName(Buffer.concat([Buffer.from(rel === "" ? "" : `${rel}/`), raw]));
+}
+
 async function* walk(w: Walk, abs: string, rel: string): AsyncGenerator<Buffer> {
   // Bytewise order (what GNU tar's --sort=name gives), not the locale's.
   for (const raw of readdirSync(abs, { encoding: "buffer" }).sort(Buffer.compare)) {
-    // A name that is not UTF-8 is refused, with its path's bytes, rather than written as other bytes.
-    const childRel = tarEntryName(rel === "" ? raw : Buffer.concat([Buffer.from(`${rel}/`), raw]));
+    const name = entryName(rel, raw);
+    const childRel = rel === "" ? name : `${rel}/${name}`;
     if (w.exclude(childRel)) continue;
-    const name = childRel.slice(rel === "" ? 0 : rel.length + 1);
     const child = path.join(abs, name);
     yield* entry(w, child, childRel, name, lstatSync(child));
   }

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -64,7 +65,7 @@ function names(tree: Tree, abs: string, dirRel: string): string[] {
   const result: string[] = [];
   for (const raw of readdirSync(abs, { encoding: "buffer" })) {
     const name = raw.toString("utf8");
-    if (Buffer.from(name, "utf8").equals(raw)) {
+    if (isUtf8(raw)) {
       result.push(name);
       continue;
     }

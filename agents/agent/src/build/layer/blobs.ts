@@ -105,10 +105,11 @@ interface TarredLayer {
 /**
  * Tars `dir` once (layerTar: reproducible), hashing the tar while gzip compresses it into a blob
  * and, given `unpackInto`, the unpacker makes the layer's directory from it. gzip compresses
- * members of the tar on the thread pool, several at a time (ParallelGzip), while this thread tars
- * and unpacks (a commit used to write the tar to a file, then gzip it in one stream and unpack it
- * from the file). The tar waits for the slower consumer. A failure of any part stops the others and removes the
- * blob's file. The caller removes the directory, and the blob's file when it does not keep it.
+ * members of the tar on the thread pool, several at a time (ParallelGzip, which also hashes the
+ * tar), while this thread tars and unpacks (a commit used to write the tar to a file, then gzip it
+ * in one stream and unpack it from the file). The tar waits for the slower consumer. A failure of
+ * any part stops the others and removes the blob's file. The caller removes the directory, and the
+ * blob's file when it does not keep it.
  */
 async function tarOnce(
   dir: string,
@@ -147,15 +148,11 @@ async function tarInto(
     toUnpack === null ? null : watched(unpackLayer(toUnpack, unpackInto!, { whiteouts: "overlay" }));
   // Awaited once the tar is sent; a failure before then reaches the loop through `signal`.
   unpacked?.catch(() => {});
-  const tarHash = createHash("sha256");
   const counter = { fileBytes: 0 };
-  let bytes = 0;
   let blob: { digest: string; size: number };
   try {
     for await (const chunk of coalesce(layerTar(dir, { ...options, counter }), PIECE_BYTES)) {
       signal.throwIfAborted();
-      tarHash.update(chunk);
-      bytes += chunk.length;
       toUnpack?.write(chunk);
       await watched(gzip.write(chunk));
       // Asked after gzip's turn: the unpacker may have drained meanwhile.
@@ -171,13 +168,13 @@ async function tarInto(
     throw cause;
   }
   const result = unpacked === null ? null : await unpacked;
-  const diffId = `sha256:${tarHash.digest("hex")}`;
+  const { digest: diffId, size } = gzip.input;
   if (result && result.diffId !== diffId) {
     throw new BerthError("Internal", `layer unpacked to ${result.diffId}, expected ${diffId}`);
   }
   return {
     diffId,
-    empty: bytes <= 1024,
+    empty: size <= 1024,
     fileBytes: counter.fileBytes,
     gzip: { file, ...blob },
   };
